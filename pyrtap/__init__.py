@@ -1,0 +1,10 @@
+"""pyrtap: DPDK's ethdev programming model over Linux TAP interfaces.
+
+Everything of ``shared/API.md`` is importable from here (``import pyrtap as rte``).
+"""
+from .mbuf import *  # noqa: F401,F403
+from .mbuf import Mbuf, MbufBurst  # noqa: F401
+from .mempool import *  # noqa: F401,F403
+from .mempool import Mempool, rte_errno  # noqa: F401
+
+__version__ = "0.1.0"

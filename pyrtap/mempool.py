@@ -1,0 +1,134 @@
+"""Packet-mbuf pools: DPDK's ``rte_pktmbuf_pool_create`` / ``rte_mempool_*`` calls.
+
+A pool is one memfd mapped MAP_SHARED (so a secondary process can map the same
+memory): a header, the mbuf metadata as an array of 64-byte C structs (viewable as
+the numpy structured array ``Mempool.meta``), a free stack, and one contiguous data
+area holding every buffer. Allocation and free are in the Cython core.
+"""
+from __future__ import annotations
+
+import errno
+import logging
+import os
+
+import numpy as np
+
+from . import _core
+from ._core import Mempool, rte_errno  # noqa: F401  (re-exported)
+
+log = logging.getLogger("pyrtap")
+
+RTE_PKTMBUF_HEADROOM = 128
+RTE_MBUF_DEFAULT_DATAROOM = 2048
+RTE_MBUF_DEFAULT_BUF_SIZE = RTE_MBUF_DEFAULT_DATAROOM + RTE_PKTMBUF_HEADROOM
+RTE_MBUF_PRIV_ALIGN = 8
+RTE_MEMPOOL_CACHE_MAX_SIZE = 512
+RTE_MEMPOOL_NAMESIZE = 26    # DPDK: RTE_MEMZONE_NAMESIZE - len("MP_")
+SOCKET_ID_ANY = -1
+
+# numpy view of struct pyrtap_mbuf (pyrtap/includes/pyrtap_mbuf.h), field for field.
+MBUF_DTYPE = np.dtype([
+    ("ol_flags", "<u8"), ("next", "<u8"), ("attached", "<u8"),
+    ("pkt_len", "<u4"), ("packet_type", "<u4"), ("idx", "<u4"),
+    ("pool_id", "<u2"), ("data_off", "<u2"), ("data_len", "<u2"), ("nb_segs", "<u2"),
+    ("refcnt", "<u2"), ("port", "<u2"), ("buf_len", "<u2"), ("tso_segsz", "<u2"),
+    ("l2_len", "<u2"), ("l3_len", "<u2"), ("l4_len", "<u2"),
+    ("outer_l2_len", "<u2"), ("outer_l3_len", "<u2"),
+    ("state", "u1"), ("reserved", "u1"),
+])
+assert MBUF_DTYPE.itemsize == _core.MBUF_METADATA_SIZE, "MBUF_DTYPE does not match the C struct"
+
+_pools: dict[str, Mempool] = {}
+
+
+def _fail(err: int, msg: str, *args) -> None:
+    log.error("rte_pktmbuf_pool_create: " + msg, *args)
+    _core._set_errno(err)
+
+
+def rte_pktmbuf_pool_create(name: str, n: int, cache_size: int, priv_size: int,
+                            data_room_size: int, socket_id: int = SOCKET_ID_ANY) -> Mempool | None:
+    """Create a pool of ``n`` packet mbufs (DPDK's ``rte_pktmbuf_pool_create``).
+
+    ``data_room_size`` includes the ``RTE_PKTMBUF_HEADROOM`` of 128 bytes. Returns the
+    pool, or None with ``rte_errno()`` set: EEXIST for a name in use, EINVAL for bad
+    sizes (each logged with the reason). ``socket_id`` is accepted and ignored.
+    """
+    if not isinstance(name, str) or not name or len(name) >= RTE_MEMPOOL_NAMESIZE:
+        _fail(errno.EINVAL, "pool name must be 1 to %d characters, got %r", RTE_MEMPOOL_NAMESIZE - 1, name)
+        return None
+    if name in _pools:
+        _fail(errno.EEXIST, "a pool named %r exists", name)
+        return None
+    if not 0 < n < 1 << 24:
+        _fail(errno.EINVAL, "pool %r: n must be between 1 and %d, got %d", name, (1 << 24) - 1, n)
+        return None
+    if priv_size < 0 or priv_size % RTE_MBUF_PRIV_ALIGN:
+        _fail(errno.EINVAL, "pool %r: priv_size %d is not a multiple of %d", name, priv_size, RTE_MBUF_PRIV_ALIGN)
+        return None
+    if not RTE_PKTMBUF_HEADROOM <= data_room_size <= 0xFFFF:
+        _fail(errno.EINVAL, "pool %r: data_room_size %d must be between the headroom (%d) and 65535",
+              name, data_room_size, RTE_PKTMBUF_HEADROOM)
+        return None
+    # DPDK refuses a per-lcore cache that could hold more than the pool (flush threshold 1.5x).
+    if cache_size < 0 or cache_size > RTE_MEMPOOL_CACHE_MAX_SIZE or cache_size * 3 // 2 > n:
+        _fail(errno.EINVAL, "pool %r: cache_size %d is too large for %d mbufs", name, cache_size, n)
+        return None
+    total = _core._pool_layout(n, priv_size, data_room_size)[4]
+    fd = os.memfd_create("pyrtap-pool-" + name, os.MFD_CLOEXEC)
+    try:
+        os.ftruncate(fd, total)
+        mp = _core._create_pool(fd, name, n, cache_size, priv_size, data_room_size)
+    except (OSError, RuntimeError) as e:
+        os.close(fd)
+        _fail(e.errno if isinstance(e, OSError) and e.errno else errno.ENOMEM, "pool %r: %s", name, e)
+        return None
+    mp.meta = np.frombuffer(mp.mapping, dtype=MBUF_DTYPE, count=n, offset=_core._pool_layout(n, priv_size, data_room_size)[0])
+    _pools[name] = mp
+    return mp
+
+
+def rte_mempool_lookup(name: str) -> Mempool | None:
+    """The pool called ``name`` (``rte_mempool_lookup``), or None with ``rte_errno() == ENOENT``."""
+    mp = _pools.get(name)
+    if mp is None:
+        _core._set_errno(errno.ENOENT)
+    return mp
+
+
+def rte_mempool_avail_count(mp: Mempool) -> int:
+    """Mbufs free in the pool (``rte_mempool_avail_count``)."""
+    return mp.avail_count()
+
+
+def rte_mempool_in_use_count(mp: Mempool) -> int:
+    """Mbufs allocated from the pool (``rte_mempool_in_use_count``)."""
+    return mp.in_use_count()
+
+
+def rte_mempool_full(mp: Mempool) -> int:
+    """1 when every mbuf is in the pool (``rte_mempool_full``)."""
+    return int(mp.avail_count() == mp.size)
+
+
+def rte_mempool_empty(mp: Mempool) -> int:
+    """1 when no mbuf is left (``rte_mempool_empty``)."""
+    return int(mp.avail_count() == 0)
+
+
+def rte_mempool_free(mp: Mempool | None) -> None:
+    """Release a pool (``rte_mempool_free``); None is ignored.
+
+    Its name can be reused at once. Mbufs still allocated from it become invalid,
+    as in DPDK; their memory stays mapped while a Python object refers to it.
+    """
+    if mp is None:
+        return
+    if _pools.get(mp.name) is mp:
+        del _pools[mp.name]
+    mp._release()
+
+
+def rte_mempool_list() -> list[Mempool]:
+    """Every pool of this process (Python counterpart of ``rte_mempool_walk``)."""
+    return list(_pools.values())
