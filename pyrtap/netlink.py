@@ -13,7 +13,9 @@ Design rules:
   attach time.
 * A netlink socket is opened and closed per call (``with IPRoute()``), so no
   file descriptor stays open between calls and every call is independent
-  (thread-safe, fork-safe).  One call costs about 1-1.5 ms on a typical host.
+  (thread-safe, fork-safe).  One call costs about 1.2-2 ms, of which
+  ~0.65 ms is opening and closing the socket and the private asyncio loop
+  that pyroute2 0.9 creates for it.
 * Every value is read from the kernel at call time; nothing is cached.
 * Kernel errors are raised as ``OSError(errno, message)`` carrying the
   kernel's errno (e.g. ``ENODEV`` for a deleted interface, ``EINVAL`` for an
@@ -81,6 +83,10 @@ IFNAMSIZ = 16  # includes the trailing NUL: names are at most 15 bytes
 _ETH_ALEN = 6
 _IFINDEX_MAX = 0x7FFFFFFF  # ifi_index is a signed 32-bit int
 _U32_MAX = 0xFFFFFFFF
+# IFLA_EXT_MASK bit: leave the per-address-family statistics (IPv6 ICMP/IP
+# MIB counters in IFLA_AF_SPEC) out of RTM_GETLINK replies.  IFLA_STATS64
+# is still reported.  Cuts the reply by ~25% and pyroute2 decode time.
+_RTEXT_FILTER_SKIP_STATS = 1 << 3
 
 # IFLA_STATS64 counters, in struct rtnl_link_stats64 order (the subset that
 # pyroute2 decodes).
@@ -198,7 +204,7 @@ def _ifindex(ifindex) -> int:
 
 
 def _get_msg(ipr, idx):
-    msgs = ipr.link("get", index=idx)
+    msgs = ipr.link("get", index=idx, ext_mask=_RTEXT_FILTER_SKIP_STATS)
     if not msgs:  # not expected: the kernel answers with a message or errno
         raise NetlinkError(errno.ENODEV)
     return msgs[0]
@@ -338,7 +344,10 @@ def link_info_all() -> list[dict]:
     """Return :func:`link_info` dicts for every interface in the namespace."""
     return _call(
         "link_info_all()",
-        lambda ipr: [_parse_link(m) for m in ipr.link("dump")],
+        lambda ipr: [
+            _parse_link(m)
+            for m in ipr.link("dump", ext_mask=_RTEXT_FILTER_SKIP_STATS)
+        ],
     )
 
 
