@@ -10,18 +10,23 @@ import os
 import numpy as np
 cimport numpy as cnp
 
-from cpython.mem cimport PyMem_Malloc, PyMem_Free
-from libc.errno cimport ENOENT, EINVAL, EOVERFLOW, EAGAIN, EBUSY, ENODEV, ENOSPC
+from cpython.mem cimport PyMem_Malloc, PyMem_Calloc, PyMem_Free
+from libc.errno cimport ENOENT, EINVAL, EOVERFLOW, EAGAIN, ENOMEM
+from libc.stdlib cimport malloc, free
 from libc.stdint cimport uint8_t, uint16_t, uint32_t, uint64_t, uintptr_t, int32_t
 from libc.string cimport memset, memcpy
 
 from includes.mbuf cimport *
+from includes.uring cimport *
 
 cnp.import_array()
 
 include "core/mempool.pxi"
 include "core/mbuf.pxi"
 include "core/burst.pxi"
+include "core/queues.pxi"
+include "core/uring_rxtx.pxi"
+include "core/syscall_rxtx.pxi"
 
 MBUF_METADATA_SIZE = sizeof(pyrtap_mbuf)
 POOL_HEADER_SIZE = sizeof(pyrtap_pool_hdr)

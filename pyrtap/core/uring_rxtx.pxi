@@ -1,0 +1,402 @@
+# net_rtap data path: one io_uring per queue.
+#
+# Rx: every descriptor is a read (readv for scatter) posted into a fresh mbuf chain,
+#     with the virtio-net header landing in the headroom just before the frame.
+#     A completion is handed to the caller and its descriptor re-posted with a new
+#     chain; all re-posts of a burst go to the kernel in one io_uring_enter.
+# Tx: one write (writev for chains) per packet, one io_uring_enter per burst, and the
+#     completions of earlier bursts are reaped at the start of *every* burst, so mbufs
+#     go back to their pool at the rate they are sent (DPDK's C net_rtap reaps only
+#     when the submission ring runs low, which never happens: its pool drains).
+
+
+cdef enum:
+    CANCEL_TAG = 0xFFFFFFFF     # user_data of our cancel SQE (descriptors use slot numbers)
+
+# Setup-flag presets, selectable per port with the devarg uring=NAME so the benchmark
+# can measure each (see shared/MEASUREMENTS.md: they change Rx throughput 2-3x).
+URING_PRESETS = {
+    "default": 0,
+    "coop": IORING_SETUP_COOP_TASKRUN,
+    "defer": IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN,
+    "sqpoll": IORING_SETUP_SQPOLL,
+}
+
+
+ctypedef struct uring_q:
+    io_uring ring
+    qstats st
+    int fd
+    uint32_t nb_desc
+    uint32_t inflight          # descriptors owned by the kernel
+    uint32_t pending           # SQEs prepared since the last submit
+    bint defer                 # DEFER_TASKRUN: completions need an io_uring_enter
+    uint16_t port_id
+    pyrtap_mbuf **slots        # head mbuf of each descriptor
+    iovec *iovs                # per-descriptor gather/scatter lists
+    uint32_t iov_per_slot
+    # Rx only
+    pyrtap_pool *pool
+    uint32_t segs              # mbufs per receive buffer (1 unless scatter)
+    uint32_t seg_room          # bytes of frame each segment holds
+    # Tx only
+    uint32_t *free_slots
+    uint32_t nb_free
+    uint8_t *hdrs              # per-descriptor virtio-net header when headroom can't be used
+    iovec **heap_iovs          # per-descriptor vectors longer than iov_per_slot
+
+
+cdef int uring_init(uring_q *q, uint32_t entries, unsigned flags) except -1:
+    cdef io_uring_params p
+    memset(&p, 0, sizeof(p))
+    p.flags = flags
+    cdef int rc = io_uring_queue_init_params(entries, &q.ring, &p)
+    if rc < 0:
+        raise OSError(-rc, "io_uring_queue_init(%d entries, flags 0x%x) failed: %s"
+                      % (entries, flags, os.strerror(-rc)))
+    q.defer = (flags & IORING_SETUP_DEFER_TASKRUN) != 0
+    return 0
+
+
+cdef inline void uring_submit(uring_q *q) noexcept nogil:
+    if q.pending:
+        io_uring_submit(&q.ring)
+        q.pending = 0
+
+
+ctypedef void (*complete_fn)(uring_q *q, uint32_t slot, int res, free_batch *b) noexcept nogil
+
+
+cdef int uring_cancel_drain(uring_q *q, complete_fn done) noexcept nogil:
+    """Cancel every request in flight and wait for all their completions.
+
+    Each posted descriptor produces exactly one CQE (its result or -ECANCELED), so
+    counting them is how we know the kernel will not touch any buffer again.
+    Returns the number of descriptors still unaccounted for (0 on success).
+    """
+    cdef io_uring_sqe *sqe
+    cdef io_uring_cqe *cqe
+    cdef __kernel_timespec ts
+    cdef free_batch b
+    cdef int rc, timeouts = 0
+    cdef bint cancel_done = q.inflight == 0
+    batch_init(&b)
+    if not cancel_done:
+        sqe = io_uring_get_sqe(&q.ring)
+        if sqe == NULL:
+            uring_submit(q)
+            sqe = io_uring_get_sqe(&q.ring)
+        io_uring_prep_cancel64(sqe, 0, IORING_ASYNC_CANCEL_ALL | IORING_ASYNC_CANCEL_ANY)
+        io_uring_sqe_set_data64(sqe, CANCEL_TAG)
+        q.pending += 1
+        uring_submit(q)
+    ts.tv_sec = 0
+    ts.tv_nsec = 100000000
+    while (q.inflight or not cancel_done) and timeouts < 50:
+        rc = io_uring_wait_cqe_timeout(&q.ring, &cqe, &ts)
+        if rc < 0:
+            timeouts += 1
+            continue
+        if cqe.user_data == CANCEL_TAG:
+            cancel_done = True
+        else:
+            q.inflight -= 1
+            done(q, <uint32_t>cqe.user_data, cqe.res, &b)
+        io_uring_cqe_seen(&q.ring, cqe)
+    batch_flush(&b)
+    return q.inflight
+
+
+cdef class _UringQueue(Queue):
+    cdef uring_q q
+    cdef bint ring_ready
+
+    def __dealloc__(self):
+        cdef uint32_t i
+        if self.ring_ready:
+            io_uring_queue_exit(&self.q.ring)
+        if self.q.heap_iovs != NULL:
+            for i in range(self.q.nb_desc):
+                free(self.q.heap_iovs[i])
+        PyMem_Free(self.q.slots)
+        PyMem_Free(self.q.iovs)
+        PyMem_Free(self.q.free_slots)
+        PyMem_Free(self.q.hdrs)
+        PyMem_Free(self.q.heap_iovs)
+
+    cdef _setup(self, int fd, uint32_t nb_desc, uint16_t port_id, uint16_t queue_id,
+                unsigned flags, uint32_t iov_per_slot):
+        self.st = &self.q.st
+        self.cstate = &self.q
+        self.port_id = port_id
+        self.queue_id = queue_id
+        self.q.fd = fd
+        self.q.nb_desc = nb_desc
+        self.q.port_id = port_id
+        self.q.iov_per_slot = iov_per_slot
+        self.q.slots = <pyrtap_mbuf **>PyMem_Calloc(nb_desc, sizeof(pyrtap_mbuf *))
+        self.q.iovs = <iovec *>PyMem_Calloc(nb_desc * iov_per_slot, sizeof(iovec))
+        if self.q.slots == NULL or self.q.iovs == NULL:
+            raise MemoryError()
+        # One SQ entry per descriptor plus one for the cancel request; CQ twice that.
+        uring_init(&self.q, nb_desc + 1, flags)
+        self.ring_ready = True
+
+    @property
+    def inflight(self):
+        """Descriptors currently owned by the kernel."""
+        return self.q.inflight
+
+    @property
+    def ring_fd(self):
+        return self.q.ring.ring_fd
+
+    def close(self):
+        """Release the ring (the queue must be stopped)."""
+        if self.ring_ready:
+            io_uring_queue_exit(&self.q.ring)
+            self.ring_ready = False
+
+
+# ---- Rx ------------------------------------------------------------------------------
+
+cdef inline void urx_post(uring_q *q, uint32_t slot) noexcept nogil:
+    """Post descriptor ``slot``: read the next frame into its chain."""
+    cdef pyrtap_mbuf *m = q.slots[slot]
+    cdef io_uring_sqe *sqe = io_uring_get_sqe(&q.ring)
+    cdef iovec *iov
+    cdef uint32_t k
+    # The SQ has nb_desc + 1 entries and at most nb_desc descriptors exist, so an
+    # entry is always free here.
+    if q.segs == 1:
+        io_uring_prep_read(sqe, q.fd, pyrtap_mbuf_data(m) - VNET_HDR_LEN,
+                           q.seg_room + VNET_HDR_LEN, 0)
+    else:
+        iov = &q.iovs[slot * q.iov_per_slot]
+        iov[0].iov_base = pyrtap_mbuf_data(m) - VNET_HDR_LEN
+        iov[0].iov_len = q.seg_room + VNET_HDR_LEN
+        for k in range(1, q.segs):
+            m = pyrtap_mbuf_next(m)
+            iov[k].iov_base = pyrtap_mbuf_data(m)
+            iov[k].iov_len = q.seg_room
+        io_uring_prep_readv(sqe, q.fd, iov, q.segs, 0)
+    io_uring_sqe_set_data64(sqe, slot)
+    q.inflight += 1
+    q.pending += 1
+
+
+cdef uint16_t uring_rx_burst(void *qp, pyrtap_mbuf **pkts, uint16_t nb) noexcept nogil:
+    cdef uring_q *q = <uring_q *>qp
+    cdef io_uring_cqe *cqes[BURST_MAX]
+    cdef pyrtap_mbuf *m
+    cdef pyrtap_mbuf *fresh
+    cdef free_batch b
+    cdef uint32_t i, n, slot, length
+    cdef int res
+    cdef uint16_t nrx = 0
+    if q.defer:
+        # With DEFER_TASKRUN the kernel finishes reads only inside io_uring_enter.
+        io_uring_get_events(&q.ring)
+    n = io_uring_peek_batch_cqe(&q.ring, cqes, nb)
+    if n == 0:
+        return 0
+    batch_init(&b)
+    for i in range(n):
+        slot = <uint32_t>cqes[i].user_data
+        res = cqes[i].res
+        m = q.slots[slot]
+        q.inflight -= 1
+        if res < VNET_HDR_LEN + ETH_HLEN:
+            # A read error or a runt: count it and read into the same buffer again.
+            q.st.errors += 1
+            urx_post(q, slot)
+            continue
+        if alloc_rx_chain(q.pool, q.segs, &fresh) < 0:
+            # No replacement: drop the frame and keep the buffer on the descriptor.
+            q.st.nombuf += 1
+            urx_post(q, slot)
+            continue
+        length = res - VNET_HDR_LEN
+        rx_finish(m, length, q.seg_room, q.port_id, &b)
+        q.st.packets += 1
+        q.st.bytes += length
+        pkts[nrx] = m
+        nrx += 1
+        q.slots[slot] = fresh
+        urx_post(q, slot)
+    io_uring_cq_advance(&q.ring, n)
+    uring_submit(q)
+    batch_flush(&b)
+    return nrx
+
+
+cdef void urx_discard(uring_q *q, uint32_t slot, int res, free_batch *b) noexcept nogil:
+    batch_free_chain(b, q.slots[slot])
+    q.slots[slot] = NULL
+
+
+cdef class UringRxQueue(_UringQueue):
+    """net_rtap receive queue: pre-posted io_uring reads into mbuf chains."""
+    cdef readonly Mempool pool
+
+    def __cinit__(self, int fd, uint32_t nb_desc, Mempool pool, uint32_t max_frame,
+                  uint16_t port_id=0, uint16_t queue_id=0, unsigned flags=0):
+        cdef uint32_t room = pool.pool.data_room - RTE_PKTMBUF_HEADROOM
+        cdef uint32_t segs = (max_frame + room - 1) // room
+        if room < ETH_HLEN:
+            raise ValueError("mbuf data room of pool %r leaves no room for a frame" % pool.name)
+        if segs > 64:
+            raise ValueError("a %d-byte frame needs %d segments of pool %r (at most 64)"
+                             % (max_frame, segs, pool.name))
+        self.pool = pool
+        self._setup(fd, nb_desc, port_id, queue_id, flags, segs)
+        self.q.pool = &pool.pool
+        self.q.segs = segs
+        self.q.seg_room = room
+        self.burst = uring_rx_burst
+
+    @property
+    def segments(self):
+        """Mbufs per receive buffer: more than 1 means scatter Rx."""
+        return self.q.segs
+
+    def start(self):
+        """Post one read per descriptor. 0, or -ENOMEM when the pool cannot fill the ring."""
+        cdef uint32_t slot
+        for slot in range(self.q.nb_desc):
+            if alloc_rx_chain(self.q.pool, self.q.segs, &self.q.slots[slot]) < 0:
+                self.q.st.nombuf += 1
+                self.stop()
+                return -ENOMEM
+            urx_post(&self.q, slot)
+        uring_submit(&self.q)
+        return 0
+
+    def stop(self):
+        """Cancel every posted read and return all buffers to the pool."""
+        left = uring_cancel_drain(&self.q, urx_discard)
+        if left:
+            raise RuntimeError("%d reads of queue %d did not complete after cancel" % (left, self.queue_id))
+
+
+# ---- Tx ------------------------------------------------------------------------------
+
+cdef inline void utx_complete(uring_q *q, uint32_t slot, int res, free_batch *b) noexcept nogil:
+    cdef pyrtap_mbuf *m = q.slots[slot]
+    if res < 0:
+        # Counted as sent when accepted; the kernel refused it after all.
+        q.st.errors += 1
+        q.st.packets -= 1
+        q.st.bytes -= m.pkt_len
+    if q.heap_iovs[slot] != NULL:
+        free(q.heap_iovs[slot])
+        q.heap_iovs[slot] = NULL
+    batch_free_chain(b, m)
+    q.slots[slot] = NULL
+    q.free_slots[q.nb_free] = slot
+    q.nb_free += 1
+
+
+cdef inline void utx_reap(uring_q *q) noexcept nogil:
+    """Free the mbufs of every finished write (called on every burst)."""
+    cdef io_uring_cqe *cqes[64]
+    cdef free_batch b
+    cdef uint32_t i, n
+    if q.inflight == 0:
+        return
+    if q.defer:
+        io_uring_get_events(&q.ring)
+    batch_init(&b)
+    while True:
+        n = io_uring_peek_batch_cqe(&q.ring, cqes, 64)
+        if n == 0:
+            break
+        for i in range(n):
+            q.inflight -= 1
+            utx_complete(q, <uint32_t>cqes[i].user_data, cqes[i].res, &b)
+        io_uring_cq_advance(&q.ring, n)
+    batch_flush(&b)
+
+
+cdef uint16_t uring_tx_burst(void *qp, pyrtap_mbuf **pkts, uint16_t nb) noexcept nogil:
+    cdef uring_q *q = <uring_q *>qp
+    cdef io_uring_sqe *sqe
+    cdef pyrtap_mbuf *m
+    cdef uint8_t *hdr
+    cdef iovec *iov
+    cdef uint32_t slot, nvec
+    cdef uint16_t i
+    cdef free_batch b
+    utx_reap(q)
+    batch_init(&b)
+    i = 0
+    while i < nb:
+        m = pkts[i]
+        if m.nb_segs + 1 > IOV_MAX_SEGS:
+            # The kernel refuses such a vector: count it, drop it, report it as taken.
+            q.st.errors += 1
+            batch_free_chain(&b, m)
+            i += 1
+            continue
+        if q.nb_free == 0:
+            break
+        sqe = io_uring_get_sqe(&q.ring)
+        if sqe == NULL:
+            break
+        q.nb_free -= 1
+        slot = q.free_slots[q.nb_free]
+        if tx_hdr_in_headroom(m):
+            hdr = pyrtap_mbuf_data(m) - VNET_HDR_LEN
+            tx_vnet_hdr(m, hdr)
+            io_uring_prep_write(sqe, q.fd, hdr, m.data_len + VNET_HDR_LEN, 0)
+        else:
+            hdr = q.hdrs + slot * 16
+            tx_vnet_hdr(m, hdr)
+            if m.nb_segs + 1 <= q.iov_per_slot:
+                iov = &q.iovs[slot * q.iov_per_slot]
+            else:
+                iov = <iovec *>malloc((m.nb_segs + 1) * sizeof(iovec))
+                q.heap_iovs[slot] = iov
+            nvec = tx_fill_iov(m, hdr, iov)
+            io_uring_prep_writev(sqe, q.fd, iov, nvec, 0)
+        io_uring_sqe_set_data64(sqe, slot)
+        q.slots[slot] = m
+        q.inflight += 1
+        q.pending += 1
+        q.st.packets += 1
+        q.st.bytes += m.pkt_len
+        i += 1
+    uring_submit(q)
+    batch_flush(&b)
+    return i
+
+
+cdef class UringTxQueue(_UringQueue):
+    """net_rtap transmit queue: one io_uring write per packet, completions reaped every burst."""
+
+    def __cinit__(self, int fd, uint32_t nb_desc, uint16_t port_id=0, uint16_t queue_id=0,
+                  unsigned flags=0):
+        cdef uint32_t i
+        self._setup(fd, nb_desc, port_id, queue_id, flags, TX_IOV_INLINE)
+        self.q.free_slots = <uint32_t *>PyMem_Calloc(nb_desc, sizeof(uint32_t))
+        self.q.hdrs = <uint8_t *>PyMem_Calloc(nb_desc, 16)
+        self.q.heap_iovs = <iovec **>PyMem_Calloc(nb_desc, sizeof(iovec *))
+        if self.q.free_slots == NULL or self.q.hdrs == NULL or self.q.heap_iovs == NULL:
+            raise MemoryError()
+        for i in range(nb_desc):
+            self.q.free_slots[i] = nb_desc - 1 - i
+        self.q.nb_free = nb_desc
+        self.burst = uring_tx_burst
+
+    def start(self):
+        return 0
+
+    def reap(self):
+        """Free the mbufs of finished writes now (also done by every tx burst)."""
+        utx_reap(&self.q)
+
+    def stop(self):
+        """Cancel unfinished writes and return every mbuf to its pool."""
+        left = uring_cancel_drain(&self.q, utx_complete)
+        if left:
+            raise RuntimeError("%d writes of queue %d did not complete after cancel" % (left, self.queue_id))

@@ -1,0 +1,283 @@
+"""Operations shared by net_rtap and net_tap: the port is a real kernel TAP interface.
+
+Control goes to the kernel (TUN ioctls for queues, netlink by ifindex for link
+settings); a subclass names only its queue classes, i.e. its data path.
+"""
+from __future__ import annotations
+
+import errno
+import logging
+
+from .. import netlink
+from ..ethdev_driver import EthDev, EthDevOps
+from ..ethdev_types import (
+    RTE_ETH_LINK_DOWN, RTE_ETH_LINK_FIXED, RTE_ETH_LINK_FULL_DUPLEX, RTE_ETH_LINK_UP,
+    RTE_ETH_SPEED_NUM_10G, RTE_ETHDEV_QUEUE_STAT_CNTRS, RTE_ETHER_HDR_LEN, RTE_ETHER_MIN_MTU,
+    RTE_MAX_QUEUES_PER_PORT, rte_ether_addr, rte_is_valid_assigned_ether_addr,
+)
+from .tapdev import TapDevice
+
+log = logging.getLogger("pyrtap")
+
+VLAN_TAG_LEN = 4
+MAX_MTU = 65535 - RTE_ETHER_HDR_LEN - VLAN_TAG_LEN
+DEFAULT_RING_SIZE = 512
+MAX_RING_SIZE = 4096
+DEFAULT_BURST = 32
+
+
+def _neg_errno(e: BaseException) -> int:
+    return -(getattr(e, "errno", None) or errno.EIO)
+
+
+class TapDriverBase(EthDevOps):
+    """A TAP port; subclasses set the queue classes and the devargs they accept."""
+
+    default_iface = "tap%d"
+    rx_queue_class = None
+    tx_queue_class = None
+    devargs_keys = ("iface", "persist")
+    equal_queue_counts = False
+
+    def __init__(self, name: str, devargs: dict[str, str]):
+        unknown = [k for k in devargs if k not in self.devargs_keys]
+        if unknown:
+            raise KeyError(unknown[0])
+        self.name = name
+        self.ring_flags = 0
+        self.tap = TapDevice(devargs.get("iface") or None, self.default_iface,
+                             persist="persist" in devargs)
+        self.imissed_base = 0
+
+    @property
+    def ifindex(self) -> int:
+        return self.tap.ifindex
+
+    def _link(self) -> dict:
+        return netlink.link_info(self.tap.ifindex)
+
+    # ---- lifecycle ----------------------------------------------------------------
+
+    def dev_configure(self, dev: EthDev) -> int:
+        if self.equal_queue_counts and dev.nb_rx_queues != dev.nb_tx_queues:
+            log.error("%s: %s needs as many Rx as Tx queues (got %d and %d)",
+                      self.name, self.driver_name, dev.nb_rx_queues, dev.nb_tx_queues)
+            return -errno.EINVAL
+        try:
+            self.tap.open_queues(max(dev.nb_rx_queues, dev.nb_tx_queues))
+        except OSError as e:
+            log.error("%s: cannot open TAP queues: %s", self.name, e)
+            return _neg_errno(e)
+        return 0
+
+    def _max_frame(self) -> int:
+        return self._link()["mtu"] + RTE_ETHER_HDR_LEN + VLAN_TAG_LEN
+
+    def rx_queue_setup(self, dev, queue_id, nb_desc, rx_conf, mb_pool) -> int:
+        try:
+            dev.rx_queues[queue_id] = self.rx_queue_class(
+                self.tap.queue_fds[queue_id], nb_desc, mb_pool, self._max_frame(),
+                dev.port_id, queue_id, self.ring_flags)
+        except (OSError, ValueError) as e:
+            log.error("%s: Rx queue %d setup failed: %s", self.name, queue_id, e)
+            return _neg_errno(e) if isinstance(e, OSError) else -errno.EINVAL
+        return 0
+
+    def tx_queue_setup(self, dev, queue_id, nb_desc, tx_conf) -> int:
+        try:
+            dev.tx_queues[queue_id] = self.tx_queue_class(
+                self.tap.queue_fds[queue_id], nb_desc, dev.port_id, queue_id, self.ring_flags)
+        except OSError as e:
+            log.error("%s: Tx queue %d setup failed: %s", self.name, queue_id, e)
+            return _neg_errno(e)
+        return 0
+
+    def rx_queue_release(self, dev, queue_id) -> None:
+        q = dev.rx_queues[queue_id]
+        if q is not None:
+            q.close()
+        dev.rx_queues[queue_id] = None
+
+    def tx_queue_release(self, dev, queue_id) -> None:
+        q = dev.tx_queues[queue_id]
+        if q is not None:
+            q.close()
+        dev.tx_queues[queue_id] = None
+
+    def dev_start(self, dev: EthDev) -> int:
+        started = []
+        for q in dev.rx_queues + dev.tx_queues:
+            rc = q.start()
+            if rc < 0:
+                for s in started:
+                    s.stop()
+                log.error("%s: queue %d could not start: %d (pool too small for the ring?)",
+                          self.name, q.queue_id, rc)
+                return rc
+            started.append(q)
+        # DPDK's TAP drivers bring the kernel interface up on start.
+        return self.dev_set_link_up(dev)
+
+    def dev_stop(self, dev: EthDev) -> int:
+        for q in dev.rx_queues + dev.tx_queues:
+            q.stop()
+        try:
+            netlink.set_admin_state(self.tap.ifindex, False)
+        except OSError:
+            pass       # already gone (deleted from outside): stopping must still succeed
+        return 0
+
+    def dev_close(self, dev: EthDev) -> int:
+        for i in range(len(dev.rx_queues)):
+            self.rx_queue_release(dev, i)
+        for i in range(len(dev.tx_queues)):
+            self.tx_queue_release(dev, i)
+        self.tap.close()
+        return 0
+
+    # ---- information and link ---------------------------------------------------
+
+    def dev_infos_get(self, dev: EthDev, info) -> int:
+        try:
+            link = self._link()
+        except OSError as e:
+            return _neg_errno(e)
+        info.driver_name = self.driver_name
+        info.device_name = self.name
+        info.if_index = self.tap.ifindex
+        info.max_rx_queues = info.max_tx_queues = RTE_MAX_QUEUES_PER_PORT
+        info.max_mac_addrs = 1
+        info.min_mtu = max(RTE_ETHER_MIN_MTU, link.get("min_mtu") or RTE_ETHER_MIN_MTU)
+        info.max_mtu = min(MAX_MTU, link.get("max_mtu") or MAX_MTU)
+        info.max_rx_pktlen = info.max_mtu + RTE_ETHER_HDR_LEN + VLAN_TAG_LEN
+        info.min_rx_bufsize = RTE_ETHER_HDR_LEN
+        info.rx_desc_lim.nb_min = 1
+        info.rx_desc_lim.nb_max = MAX_RING_SIZE
+        info.tx_desc_lim.nb_min = 1
+        info.tx_desc_lim.nb_max = MAX_RING_SIZE
+        info.default_rxportconf.ring_size = DEFAULT_RING_SIZE
+        info.default_txportconf.ring_size = DEFAULT_RING_SIZE
+        info.default_rxportconf.burst_size = DEFAULT_BURST
+        info.default_txportconf.burst_size = DEFAULT_BURST
+        info.default_rxportconf.nb_queues = info.default_txportconf.nb_queues = 1
+        info.nb_rx_queues = dev.nb_rx_queues
+        info.nb_tx_queues = dev.nb_tx_queues
+        return 0
+
+    def link_update(self, dev, link, wait_to_complete) -> int:
+        try:
+            info = self._link()
+        except OSError as e:
+            return _neg_errno(e)
+        up = info["admin_up"] and info["running"]
+        link.link_status = RTE_ETH_LINK_UP if up else RTE_ETH_LINK_DOWN
+        # Virtual devices report a nominal speed, as DPDK's TAP driver does.
+        link.link_speed = RTE_ETH_SPEED_NUM_10G
+        link.link_duplex = RTE_ETH_LINK_FULL_DUPLEX
+        link.link_autoneg = RTE_ETH_LINK_FIXED
+        return 0
+
+    def _netlink(self, fn, *args) -> int:
+        try:
+            fn(self.tap.ifindex, *args)
+        except OSError as e:
+            log.error("%s: %s failed: %s", self.name, fn.__name__, e)
+            return _neg_errno(e)
+        return 0
+
+    def dev_set_link_up(self, dev) -> int:
+        return self._netlink(netlink.set_admin_state, True)
+
+    def dev_set_link_down(self, dev) -> int:
+        return self._netlink(netlink.set_admin_state, False)
+
+    def promiscuous_set(self, dev, on) -> int:
+        return self._netlink(netlink.set_promisc, on)
+
+    def allmulticast_set(self, dev, on) -> int:
+        return self._netlink(netlink.set_allmulti, on)
+
+    def _flag_get(self, key) -> int:
+        try:
+            return int(bool(self._link()[key]))
+        except OSError as e:
+            return _neg_errno(e)
+
+    def promiscuous_get(self, dev) -> int:
+        return self._flag_get("promisc")
+
+    def allmulticast_get(self, dev) -> int:
+        return self._flag_get("allmulti")
+
+    def mac_addr_get(self, dev, addr) -> int:
+        try:
+            addr.addr_bytes = rte_ether_addr(self._link()["address"]).addr_bytes
+        except OSError as e:
+            return _neg_errno(e)
+        return 0
+
+    def mac_addr_set(self, dev, addr) -> int:
+        if not rte_is_valid_assigned_ether_addr(addr):
+            log.error("%s: %s is not a valid unicast address", self.name, addr)
+            return -errno.EINVAL
+        return self._netlink(netlink.set_address, addr.addr_bytes)
+
+    def mtu_get(self, dev) -> int:
+        try:
+            return self._link()["mtu"]
+        except OSError as e:
+            return _neg_errno(e)
+
+    def mtu_set(self, dev, mtu) -> int:
+        return self._netlink(netlink.set_mtu, mtu)
+
+    # ---- statistics -------------------------------------------------------------
+
+    def _kernel_drops(self) -> int:
+        # Frames the kernel could not queue to the port: a TAP interface counts them
+        # as its own tx_dropped (the kernel "transmits" towards the port).
+        return netlink.link_stats64(self.tap.ifindex)["tx_dropped"]
+
+    def stats_get(self, dev, stats) -> int:
+        for attr in ("q_ipackets", "q_ibytes", "q_opackets", "q_obytes", "q_errors"):
+            setattr(stats, attr, [0] * RTE_ETHDEV_QUEUE_STAT_CNTRS)
+        stats.ipackets = stats.ibytes = stats.ierrors = stats.rx_nombuf = 0
+        stats.opackets = stats.obytes = stats.oerrors = 0
+        for i, q in enumerate(dev.rx_queues):
+            if q is None:
+                continue
+            s = q.stats()
+            stats.ipackets += s["packets"]
+            stats.ibytes += s["bytes"]
+            stats.ierrors += s["errors"]
+            stats.rx_nombuf += s["nombuf"]
+            if i < RTE_ETHDEV_QUEUE_STAT_CNTRS:
+                stats.q_ipackets[i] = s["packets"]
+                stats.q_ibytes[i] = s["bytes"]
+                stats.q_errors[i] += s["errors"]
+        for i, q in enumerate(dev.tx_queues):
+            if q is None:
+                continue
+            s = q.stats()
+            stats.opackets += s["packets"]
+            stats.obytes += s["bytes"]
+            stats.oerrors += s["errors"]
+            if i < RTE_ETHDEV_QUEUE_STAT_CNTRS:
+                stats.q_opackets[i] = s["packets"]
+                stats.q_obytes[i] = s["bytes"]
+                stats.q_errors[i] += s["errors"]
+        try:
+            stats.imissed = self._kernel_drops() - self.imissed_base
+        except OSError as e:
+            return _neg_errno(e)
+        return 0
+
+    def stats_reset(self, dev) -> int:
+        for q in dev.rx_queues + dev.tx_queues:
+            if q is not None:
+                q.stats_reset()
+        try:
+            self.imissed_base = self._kernel_drops()
+        except OSError as e:
+            return _neg_errno(e)
+        return 0

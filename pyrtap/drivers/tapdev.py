@@ -1,0 +1,122 @@
+"""The kernel side of a TAP port: creating the interface and opening its queues.
+
+Shared by net_rtap and net_tap, which differ only in their data path. The interface
+is created with ``IFF_TAP | IFF_NO_PI | IFF_VNET_HDR | IFF_MULTI_QUEUE``; every frame
+crossing a queue fd is preceded by a 10-byte ``struct virtio_net_hdr``.
+"""
+from __future__ import annotations
+
+import errno
+import fcntl
+import os
+import socket
+import struct
+
+from .. import netlink
+
+TUNSETIFF = 0x400454CA
+TUNSETPERSIST = 0x400454CB
+TUNSETOFFLOAD = 0x400454D0
+TUNSETVNETHDRSZ = 0x400454D8
+TUNSETQUEUE = 0x400454D9
+
+IFF_TAP = 0x0002
+IFF_NO_PI = 0x1000
+IFF_MULTI_QUEUE = 0x0100
+IFF_VNET_HDR = 0x4000
+IFF_ATTACH_QUEUE = 0x0200
+IFF_DETACH_QUEUE = 0x0400
+
+TAP_FLAGS = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR | IFF_MULTI_QUEUE
+VNET_HDR_LEN = 10
+IFNAMSIZ = 16
+MAX_QUEUES = 128
+
+
+def _ifreq(name: str, flags: int) -> bytes:
+    return struct.pack("16sH22x", name.encode(), flags)
+
+
+def _open_queue(name: str) -> int:
+    """Open /dev/net/tun and attach to (or create) the TAP called ``name``; returns the fd."""
+    fd = os.open("/dev/net/tun", os.O_RDWR | os.O_CLOEXEC | os.O_NONBLOCK)
+    try:
+        res = fcntl.ioctl(fd, TUNSETIFF, _ifreq(name, TAP_FLAGS))
+        fcntl.ioctl(fd, TUNSETVNETHDRSZ, struct.pack("i", VNET_HDR_LEN))
+    except OSError:
+        os.close(fd)
+        raise
+    return fd, res[:IFNAMSIZ].rstrip(b"\0").decode()
+
+
+class TapDevice:
+    """A TAP interface held open by a keep-alive fd, tracked by ifindex.
+
+    The keep-alive fd is detached from the queue set (TUNSETQUEUE IFF_DETACH_QUEUE)
+    so the kernel never steers frames to it; a detached queue still keeps the
+    interface alive. Queue fds are opened by the *current* name of the ifindex, so
+    a rename by ``ip link set ... name`` does not break reconfiguration.
+    """
+
+    def __init__(self, iface: str | None, default_template: str, persist: bool):
+        name = iface or default_template
+        if len(name.encode()) >= IFNAMSIZ:
+            raise ValueError("interface name %r is longer than %d characters" % (name, IFNAMSIZ - 1))
+        if iface:
+            idx = netlink.ifindex_of(iface)
+            if idx is not None:
+                kind = netlink.link_info(idx)["kind"]
+                if kind != "tun":
+                    raise ValueError("interface %r exists and is a %s interface, not a TAP"
+                                     % (iface, kind or "non-TAP"))
+        try:
+            self.keepalive, self.created_name = _open_queue(name)
+        except OSError as e:
+            raise OSError(e.errno, "cannot create TAP interface %r: %s (an existing TUN or "
+                          "single-queue TAP of that name cannot be attached)" % (name, e.strerror)) from None
+        try:
+            self.ifindex = socket.if_nametoindex(self.created_name)
+            fcntl.ioctl(self.keepalive, TUNSETQUEUE, _ifreq("", IFF_DETACH_QUEUE))
+            self.persist = False
+            self.set_persist(persist)
+        except OSError:
+            os.close(self.keepalive)
+            raise
+        self.queue_fds: list[int] = []
+
+    @property
+    def name(self) -> str:
+        """The interface's current name (it may have been renamed)."""
+        return socket.if_indextoname(self.ifindex)
+
+    def set_persist(self, on: bool) -> None:
+        fcntl.ioctl(self.keepalive, TUNSETPERSIST, int(on))
+        self.persist = on
+
+    def open_queues(self, n: int) -> list[int]:
+        """Replace the queue fds by ``n`` new ones (one per queue pair)."""
+        self.close_queues()
+        name = self.name
+        try:
+            for _ in range(n):
+                self.queue_fds.append(_open_queue(name)[0])
+        except OSError:
+            self.close_queues()
+            raise
+        return self.queue_fds
+
+    def close_queues(self) -> None:
+        for fd in self.queue_fds:
+            os.close(fd)
+        self.queue_fds = []
+
+    def close(self) -> None:
+        """Close every fd: a non-persistent interface disappears with the last one."""
+        self.close_queues()
+        if self.keepalive >= 0:
+            os.close(self.keepalive)
+            self.keepalive = -1
+
+
+def errno_of(exc: BaseException, default: int = errno.EIO) -> int:
+    return getattr(exc, "errno", None) or default

@@ -1,0 +1,364 @@
+"""The ``rte_eth_*`` calls: port table, DPDK's port state machine, dispatch to driver ops.
+
+This layer knows nothing of io_uring or TAP: a driver supplies an ``EthDevOps``
+table and queue objects; the burst calls go straight to the Cython fast-path table
+(``rte_eth_rx_burst``/``rte_eth_tx_burst``, published here on start).
+"""
+from __future__ import annotations
+
+import errno
+import logging
+
+from . import _core
+from .ethdev_driver import ENOTSUP, EthDev
+from .ethdev_types import *  # noqa: F401,F403  (the structures are part of this API)
+from .ethdev_types import (
+    RTE_MAX_ETHPORTS, RTE_MAX_QUEUES_PER_PORT, rte_eth_conf, rte_eth_dev_info,
+)
+from ._core import rte_eth_rx_burst, rte_eth_tx_burst  # noqa: F401
+
+log = logging.getLogger("pyrtap")
+
+_ports: list[EthDev | None] = [None] * RTE_MAX_ETHPORTS
+
+
+# ---- port table (used by eal.py to attach and detach devices) -----------------------
+
+def _allocate(name: str, ops) -> EthDev | None:
+    """Take the lowest free port id for a new device (``rte_eth_dev_allocate``)."""
+    for port_id, dev in enumerate(_ports):
+        if dev is None:
+            _ports[port_id] = EthDev(port_id, name, ops)
+            return _ports[port_id]
+    return None
+
+
+def _release(dev: EthDev) -> None:
+    _core.fp_ops_clear(dev.port_id)
+    _ports[dev.port_id] = None
+
+
+def _dev(port_id) -> EthDev | None:
+    if isinstance(port_id, int) and 0 <= port_id < RTE_MAX_ETHPORTS:
+        return _ports[port_id]
+    return None
+
+
+def _ports_in_use() -> list[EthDev]:
+    return [d for d in _ports if d is not None]
+
+
+# ---- lookups -------------------------------------------------------------------------
+
+def rte_eth_dev_is_valid_port(port_id: int) -> int:
+    """1 if ``port_id`` names an attached port (``rte_eth_dev_is_valid_port``)."""
+    return int(_dev(port_id) is not None)
+
+
+def rte_eth_dev_count_avail() -> int:
+    """Number of attached ports (``rte_eth_dev_count_avail``)."""
+    return len(_ports_in_use())
+
+
+def RTE_ETH_FOREACH_DEV():
+    """Iterate over the ids of attached ports (DPDK's ``RTE_ETH_FOREACH_DEV`` macro)."""
+    return iter([d.port_id for d in _ports_in_use()])
+
+
+def rte_eth_dev_get_port_by_name(name: str) -> int:
+    """Port id of the device ``name`` (e.g. ``net_rtap0``), or -ENODEV."""
+    for d in _ports_in_use():
+        if d.name == name:
+            return d.port_id
+    return -errno.ENODEV
+
+
+def rte_eth_dev_get_name_by_port(port_id: int) -> str | None:
+    """Device name of a port (``rte_eth_dev_get_name_by_port``), or None."""
+    dev = _dev(port_id)
+    return dev.name if dev else None
+
+
+# ---- configuration and state machine --------------------------------------------------
+
+def rte_eth_dev_configure(port_id: int, nb_rx_q: int, nb_tx_q: int, conf: rte_eth_conf | None) -> int:
+    """Set the number of queues and the port configuration (``rte_eth_dev_configure``).
+
+    The port must be stopped (-EBUSY otherwise). Queue counts must be 1..128 (-EINVAL).
+    Queues beyond the new counts are released; every queue must be set up again.
+    """
+    dev = _dev(port_id)
+    if dev is None:
+        return -errno.ENODEV
+    if dev.started:
+        log.error("port %d: configure needs a stopped port", port_id)
+        return -errno.EBUSY
+    for what, n in (("Rx", nb_rx_q), ("Tx", nb_tx_q)):
+        if not isinstance(n, int) or not 1 <= n <= RTE_MAX_QUEUES_PER_PORT:
+            log.error("port %d: %s queue count %r must be between 1 and %d",
+                      port_id, what, n, RTE_MAX_QUEUES_PER_PORT)
+            return -errno.EINVAL
+    conf = conf if conf is not None else rte_eth_conf()
+    _release_queues(dev)
+    old = (dev.nb_rx_queues, dev.nb_tx_queues)
+    dev.nb_rx_queues, dev.nb_tx_queues = nb_rx_q, nb_tx_q
+    rc = dev.ops.dev_configure(dev)
+    if rc == 0 and conf.rxmode.mtu:
+        rc = dev.ops.mtu_set(dev, conf.rxmode.mtu)
+    if rc < 0:
+        dev.nb_rx_queues, dev.nb_tx_queues = old
+        dev.configured = False
+        return rc
+    dev.conf = conf
+    dev.rx_queues = [None] * nb_rx_q
+    dev.tx_queues = [None] * nb_tx_q
+    dev.configured = True
+    return 0
+
+
+def _release_queues(dev: EthDev) -> None:
+    for i in range(len(dev.rx_queues)):
+        dev.ops.rx_queue_release(dev, i)
+    for i in range(len(dev.tx_queues)):
+        dev.ops.tx_queue_release(dev, i)
+    dev.rx_queues, dev.tx_queues = [], []
+
+
+def _check_queue_setup(dev: EthDev | None, queue_id: int, nb: int, what: str) -> int:
+    if dev is None:
+        return -errno.ENODEV
+    if not dev.configured:
+        log.error("port %d: configure it before setting up queues", dev.port_id)
+        return -errno.EINVAL
+    if not isinstance(queue_id, int) or not 0 <= queue_id < nb:
+        log.error("port %d: %s queue %r does not exist (%d configured)", dev.port_id, what, queue_id, nb)
+        return -errno.EINVAL
+    if dev.started:
+        log.error("port %d: stop the port before setting up queue %d", dev.port_id, queue_id)
+        return -errno.EBUSY
+    return 0
+
+
+def _ring_size(dev: EthDev, nb_desc: int, lim, default: int) -> int:
+    if nb_desc == 0:
+        return default
+    if not isinstance(nb_desc, int) or not lim.nb_min <= nb_desc <= lim.nb_max:
+        log.error("port %d: %r descriptors is outside %d..%d", dev.port_id, nb_desc, lim.nb_min, lim.nb_max)
+        return -errno.EINVAL
+    return nb_desc
+
+
+def rte_eth_rx_queue_setup(port_id: int, rx_queue_id: int, nb_rx_desc: int, socket_id: int,
+                           rx_conf, mb_pool) -> int:
+    """Allocate an Rx queue filled from ``mb_pool`` (``rte_eth_rx_queue_setup``).
+
+    ``nb_rx_desc == 0`` takes the driver's default ring size.
+    """
+    dev = _dev(port_id)
+    rc = _check_queue_setup(dev, rx_queue_id, dev.nb_rx_queues if dev else 0, "Rx")
+    if rc < 0:
+        return rc
+    if not isinstance(mb_pool, _core.Mempool) or mb_pool.freed:
+        log.error("port %d: Rx queue %d needs a valid mempool", port_id, rx_queue_id)
+        return -errno.EINVAL
+    info = rte_eth_dev_info()
+    dev.ops.dev_infos_get(dev, info)
+    nb = _ring_size(dev, nb_rx_desc, info.rx_desc_lim, info.default_rxportconf.ring_size)
+    if nb < 0:
+        return nb
+    dev.ops.rx_queue_release(dev, rx_queue_id)
+    return dev.ops.rx_queue_setup(dev, rx_queue_id, nb, rx_conf, mb_pool)
+
+
+def rte_eth_tx_queue_setup(port_id: int, tx_queue_id: int, nb_tx_desc: int, socket_id: int, tx_conf) -> int:
+    """Allocate a Tx queue (``rte_eth_tx_queue_setup``)."""
+    dev = _dev(port_id)
+    rc = _check_queue_setup(dev, tx_queue_id, dev.nb_tx_queues if dev else 0, "Tx")
+    if rc < 0:
+        return rc
+    info = rte_eth_dev_info()
+    dev.ops.dev_infos_get(dev, info)
+    nb = _ring_size(dev, nb_tx_desc, info.tx_desc_lim, info.default_txportconf.ring_size)
+    if nb < 0:
+        return nb
+    dev.ops.tx_queue_release(dev, tx_queue_id)
+    return dev.ops.tx_queue_setup(dev, tx_queue_id, nb, tx_conf)
+
+
+def rte_eth_dev_start(port_id: int) -> int:
+    """Start the port: Rx buffers are posted, bursts work (``rte_eth_dev_start``).
+
+    Starting a started port returns 0; every queue must have been set up (-EINVAL).
+    """
+    dev = _dev(port_id)
+    if dev is None:
+        return -errno.ENODEV
+    if not dev.configured:
+        log.error("port %d: configure it before starting", port_id)
+        return -errno.EINVAL
+    if dev.started:
+        return 0
+    missing = [("Rx", i) for i, q in enumerate(dev.rx_queues) if q is None]
+    missing += [("Tx", i) for i, q in enumerate(dev.tx_queues) if q is None]
+    if missing:
+        log.error("port %d: queues not set up: %s", port_id, ", ".join("%s %d" % m for m in missing))
+        return -errno.EINVAL
+    rc = dev.ops.dev_start(dev)
+    if rc < 0:
+        return rc
+    _core.fp_ops_set(port_id, dev.rx_queues, dev.tx_queues)
+    dev.started = True
+    return 0
+
+
+def rte_eth_dev_stop(port_id: int) -> int:
+    """Stop the port; every in-flight mbuf goes back to its pool (``rte_eth_dev_stop``)."""
+    dev = _dev(port_id)
+    if dev is None:
+        return -errno.ENODEV
+    if not dev.started:
+        return 0
+    _core.fp_ops_clear(port_id)
+    dev.started = False
+    return dev.ops.dev_stop(dev)
+
+
+def rte_eth_dev_close(port_id: int) -> int:
+    """Release the port (``rte_eth_dev_close``): its id becomes invalid.
+
+    A started port must be stopped first (-EINVAL), as in DPDK. A non-persistent
+    kernel interface disappears.
+    """
+    dev = _dev(port_id)
+    if dev is None:
+        return -errno.ENODEV
+    if dev.started:
+        log.error("port %d: cannot close a started port", port_id)
+        return -errno.EINVAL
+    rc = dev.ops.dev_close(dev)
+    _release(dev)
+    return rc
+
+
+def rte_eth_dev_reset(port_id: int) -> int:
+    """Stop the port and drop its configuration and queues (``rte_eth_dev_reset``).
+
+    The port stays attached; configure and set up queues again to use it.
+    """
+    dev = _dev(port_id)
+    if dev is None:
+        return -errno.ENODEV
+    rte_eth_dev_stop(port_id)
+    _release_queues(dev)
+    dev.configured = False
+    dev.nb_rx_queues = dev.nb_tx_queues = 0
+    return 0
+
+
+# ---- information, link, settings ------------------------------------------------------
+
+def _op(port_id: int, op: str, *args) -> int:
+    dev = _dev(port_id)
+    if dev is None:
+        return -errno.ENODEV
+    return getattr(dev.ops, op)(dev, *args)
+
+
+def rte_eth_dev_info_get(port_id: int, dev_info) -> int:
+    """Fill ``dev_info`` (``rte_eth_dev_info_get``)."""
+    return _op(port_id, "dev_infos_get", dev_info)
+
+
+def rte_eth_link_get(port_id: int, link) -> int:
+    """Fill ``link`` from the kernel's state (``rte_eth_link_get``)."""
+    return _op(port_id, "link_update", link, True)
+
+
+def rte_eth_link_get_nowait(port_id: int, link) -> int:
+    """Fill ``link`` without waiting (``rte_eth_link_get_nowait``)."""
+    return _op(port_id, "link_update", link, False)
+
+
+def rte_eth_dev_set_link_up(port_id: int) -> int:
+    """Set the kernel interface administratively up (``rte_eth_dev_set_link_up``)."""
+    return _op(port_id, "dev_set_link_up")
+
+
+def rte_eth_dev_set_link_down(port_id: int) -> int:
+    """Set the kernel interface administratively down (``rte_eth_dev_set_link_down``)."""
+    return _op(port_id, "dev_set_link_down")
+
+
+def rte_eth_promiscuous_enable(port_id: int) -> int:
+    """``rte_eth_promiscuous_enable``."""
+    return _op(port_id, "promiscuous_set", True)
+
+
+def rte_eth_promiscuous_disable(port_id: int) -> int:
+    """``rte_eth_promiscuous_disable``."""
+    return _op(port_id, "promiscuous_set", False)
+
+
+def rte_eth_promiscuous_get(port_id: int) -> int:
+    """1, 0, or -errno (``rte_eth_promiscuous_get``), read from the kernel."""
+    return _op(port_id, "promiscuous_get")
+
+
+def rte_eth_allmulticast_enable(port_id: int) -> int:
+    """``rte_eth_allmulticast_enable``."""
+    return _op(port_id, "allmulticast_set", True)
+
+
+def rte_eth_allmulticast_disable(port_id: int) -> int:
+    """``rte_eth_allmulticast_disable``."""
+    return _op(port_id, "allmulticast_set", False)
+
+
+def rte_eth_allmulticast_get(port_id: int) -> int:
+    """1, 0, or -errno (``rte_eth_allmulticast_get``), read from the kernel."""
+    return _op(port_id, "allmulticast_get")
+
+
+def rte_eth_macaddr_get(port_id: int, mac_addr) -> int:
+    """Fill ``mac_addr`` with the interface's address (``rte_eth_macaddr_get``)."""
+    return _op(port_id, "mac_addr_get", mac_addr)
+
+
+def rte_eth_dev_default_mac_addr_set(port_id: int, mac_addr) -> int:
+    """Set the interface's address; multicast or all-zero gives -EINVAL."""
+    return _op(port_id, "mac_addr_set", mac_addr)
+
+
+def rte_eth_dev_get_mtu(port_id: int) -> int:
+    """The interface's MTU, or -errno (``rte_eth_dev_get_mtu``)."""
+    return _op(port_id, "mtu_get")
+
+
+def rte_eth_dev_set_mtu(port_id: int, mtu: int) -> int:
+    """Set the MTU (``rte_eth_dev_set_mtu``): -EINVAL outside the device's min/max."""
+    dev = _dev(port_id)
+    if dev is None:
+        return -errno.ENODEV
+    info = rte_eth_dev_info()
+    rc = dev.ops.dev_infos_get(dev, info)
+    if rc < 0:
+        return rc
+    if not isinstance(mtu, int) or not info.min_mtu <= mtu <= info.max_mtu:
+        log.error("port %d: MTU %r outside %d..%d", port_id, mtu, info.min_mtu, info.max_mtu)
+        return -errno.EINVAL
+    return dev.ops.mtu_set(dev, mtu)
+
+
+# ---- statistics ----------------------------------------------------------------------
+
+def rte_eth_stats_get(port_id: int, stats) -> int:
+    """Fill ``stats`` with the port's basic counters (``rte_eth_stats_get``)."""
+    return _op(port_id, "stats_get", stats)
+
+
+def rte_eth_stats_reset(port_id: int) -> int:
+    """Restart the counters at zero (``rte_eth_stats_reset``); the kernel's are untouched."""
+    return _op(port_id, "stats_reset")
+
+
+__all__ = [n for n in dir() if n.startswith(("rte_", "RTE_"))] + ["ENOTSUP"]

@@ -1,0 +1,212 @@
+"""DPDK's ethdev structures and constants (``rte_ethdev.h``) as plain Python objects.
+
+They are the in/out parameters of the ``rte_eth_*`` calls: created with no
+arguments and filled in place, as C code passes a struct pointer.
+"""
+from __future__ import annotations
+
+RTE_MAX_ETHPORTS = 32
+RTE_MAX_QUEUES_PER_PORT = 128
+RTE_ETHDEV_QUEUE_STAT_CNTRS = 16
+RTE_ETHER_ADDR_LEN = 6
+RTE_ETHER_HDR_LEN = 14
+RTE_ETHER_CRC_LEN = 4
+RTE_ETHER_MIN_MTU = 68
+RTE_ETHER_MTU = 1500
+RTE_ETH_NAME_MAX_LEN = 64
+RTE_ETH_XSTATS_NAME_SIZE = 64
+
+RTE_ETH_LINK_DOWN = 0
+RTE_ETH_LINK_UP = 1
+RTE_ETH_LINK_HALF_DUPLEX = 0
+RTE_ETH_LINK_FULL_DUPLEX = 1
+RTE_ETH_LINK_FIXED = 0
+RTE_ETH_LINK_AUTONEG = 1
+RTE_ETH_SPEED_NUM_NONE = 0
+RTE_ETH_SPEED_NUM_10G = 10000
+RTE_ETH_SPEED_NUM_UNKNOWN = 0xFFFFFFFF
+
+RTE_ETH_EVENT_UNKNOWN = 0
+RTE_ETH_EVENT_INTR_LSC = 1
+
+RTE_ETH_DEV_NO_OWNER = 0
+
+
+class _Struct:
+    """Repr of every public attribute, as gdb would print the C struct."""
+
+    def __repr__(self):
+        fields = ", ".join("%s=%r" % kv for kv in vars(self).items() if not kv[0].startswith("_"))
+        return "%s(%s)" % (type(self).__name__, fields)
+
+
+class rte_eth_rxmode(_Struct):
+    def __init__(self):
+        self.mtu = 0
+        self.offloads = 0
+        self.max_lro_pkt_size = 0
+
+
+class rte_eth_txmode(_Struct):
+    def __init__(self):
+        self.offloads = 0
+
+
+class rte_eth_intr_conf(_Struct):
+    def __init__(self):
+        self.lsc = 0
+        self.rxq = 0
+        self.rmv = 0
+
+
+class rte_eth_conf(_Struct):
+    """Port configuration given to ``rte_eth_dev_configure``."""
+
+    def __init__(self):
+        self.link_speeds = 0
+        self.rxmode = rte_eth_rxmode()
+        self.txmode = rte_eth_txmode()
+        self.intr_conf = rte_eth_intr_conf()
+
+
+class rte_eth_rxconf(_Struct):
+    def __init__(self):
+        self.rx_free_thresh = 0
+        self.rx_drop_en = 0
+        self.rx_deferred_start = 0
+        self.offloads = 0
+
+
+class rte_eth_txconf(_Struct):
+    def __init__(self):
+        self.tx_free_thresh = 0
+        self.tx_rs_thresh = 0
+        self.tx_deferred_start = 0
+        self.offloads = 0
+
+
+class rte_eth_desc_lim(_Struct):
+    def __init__(self, nb_max=0, nb_min=0, nb_align=1):
+        self.nb_max = nb_max
+        self.nb_min = nb_min
+        self.nb_align = nb_align
+
+
+class rte_eth_dev_portconf(_Struct):
+    def __init__(self, burst_size=0, ring_size=0, nb_queues=0):
+        self.burst_size = burst_size
+        self.ring_size = ring_size
+        self.nb_queues = nb_queues
+
+
+class rte_eth_dev_info(_Struct):
+    """Filled by ``rte_eth_dev_info_get``."""
+
+    def __init__(self):
+        self.driver_name = ""
+        self.device_name = ""
+        self.if_index = 0
+        self.min_mtu = 0
+        self.max_mtu = 0
+        self.min_rx_bufsize = 0
+        self.max_rx_pktlen = 0
+        self.max_rx_queues = 0
+        self.max_tx_queues = 0
+        self.max_mac_addrs = 0
+        self.rx_offload_capa = 0
+        self.tx_offload_capa = 0
+        self.rx_queue_offload_capa = 0
+        self.tx_queue_offload_capa = 0
+        self.rx_desc_lim = rte_eth_desc_lim()
+        self.tx_desc_lim = rte_eth_desc_lim()
+        self.default_rxportconf = rte_eth_dev_portconf()
+        self.default_txportconf = rte_eth_dev_portconf()
+        self.speed_capa = 0
+        self.nb_rx_queues = 0
+        self.nb_tx_queues = 0
+
+
+class rte_eth_stats(_Struct):
+    """Filled by ``rte_eth_stats_get``."""
+
+    def __init__(self):
+        self.ipackets = 0
+        self.opackets = 0
+        self.ibytes = 0
+        self.obytes = 0
+        self.imissed = 0
+        self.ierrors = 0
+        self.oerrors = 0
+        self.rx_nombuf = 0
+        n = RTE_ETHDEV_QUEUE_STAT_CNTRS
+        self.q_ipackets = [0] * n
+        self.q_opackets = [0] * n
+        self.q_ibytes = [0] * n
+        self.q_obytes = [0] * n
+        self.q_errors = [0] * n
+
+
+class rte_eth_link(_Struct):
+    """Filled by ``rte_eth_link_get``."""
+
+    def __init__(self):
+        self.link_speed = RTE_ETH_SPEED_NUM_NONE
+        self.link_duplex = RTE_ETH_LINK_HALF_DUPLEX
+        self.link_autoneg = RTE_ETH_LINK_FIXED
+        self.link_status = RTE_ETH_LINK_DOWN
+
+
+class rte_ether_addr:
+    """A MAC address (``struct rte_ether_addr``): ``addr_bytes`` of 6 bytes, ``str()`` as aa:bb:..."""
+
+    __slots__ = ("addr_bytes",)
+
+    def __init__(self, addr: str | bytes | None = None):
+        if addr is None:
+            self.addr_bytes = bytes(RTE_ETHER_ADDR_LEN)
+        elif isinstance(addr, str):
+            parts = addr.split(":")
+            if len(parts) != RTE_ETHER_ADDR_LEN or not all(len(p) == 2 for p in parts):
+                raise ValueError("not a MAC address: %r" % addr)
+            self.addr_bytes = bytes(int(p, 16) for p in parts)
+        else:
+            addr = bytes(addr)
+            if len(addr) != RTE_ETHER_ADDR_LEN:
+                raise ValueError("a MAC address has 6 bytes, got %d" % len(addr))
+            self.addr_bytes = addr
+
+    def __str__(self):
+        return ":".join("%02x" % b for b in self.addr_bytes)
+
+    def __repr__(self):
+        return "rte_ether_addr(%r)" % str(self)
+
+    def __eq__(self, other):
+        return isinstance(other, rte_ether_addr) and other.addr_bytes == self.addr_bytes
+
+    def __hash__(self):
+        return hash(self.addr_bytes)
+
+
+def rte_is_multicast_ether_addr(ea: rte_ether_addr) -> bool:
+    return bool(ea.addr_bytes[0] & 1)
+
+
+def rte_is_zero_ether_addr(ea: rte_ether_addr) -> bool:
+    return ea.addr_bytes == bytes(RTE_ETHER_ADDR_LEN)
+
+
+def rte_is_valid_assigned_ether_addr(ea: rte_ether_addr) -> bool:
+    """Unicast and not all-zero (``rte_is_valid_assigned_ether_addr``)."""
+    return not rte_is_multicast_ether_addr(ea) and not rte_is_zero_ether_addr(ea)
+
+
+class rte_eth_xstat(_Struct):
+    def __init__(self, id=0, value=0):
+        self.id = id
+        self.value = value
+
+
+class rte_eth_xstat_name(_Struct):
+    def __init__(self, name=""):
+        self.name = name
