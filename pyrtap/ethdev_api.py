@@ -13,7 +13,7 @@ from . import _core
 from .ethdev_driver import ENOTSUP, EthDev
 from .ethdev_types import *  # noqa: F401,F403  (the structures are part of this API)
 from .ethdev_types import (
-    RTE_MAX_ETHPORTS, RTE_MAX_QUEUES_PER_PORT, rte_eth_conf, rte_eth_dev_info,
+    RTE_MAX_ETHPORTS, RTE_MAX_QUEUES_PER_PORT, rte_eth_conf, rte_eth_dev_info, rte_eth_stats,
 )
 from ._core import rte_eth_rx_burst, rte_eth_tx_burst  # noqa: F401
 
@@ -359,6 +359,109 @@ def rte_eth_stats_get(port_id: int, stats) -> int:
 def rte_eth_stats_reset(port_id: int) -> int:
     """Restart the counters at zero (``rte_eth_stats_reset``); the kernel's are untouched."""
     return _op(port_id, "stats_reset")
+
+
+def _xstats(port_id: int):
+    """All extended statistics of a port as (name, value) pairs, or -errno."""
+    dev = _dev(port_id)
+    if dev is None:
+        return -errno.ENODEV
+    st = rte_eth_stats()
+    rc = dev.ops.stats_get(dev, st)
+    if rc < 0:
+        return rc
+    generic = [("rx_good_packets", st.ipackets), ("tx_good_packets", st.opackets),
+               ("rx_good_bytes", st.ibytes), ("tx_good_bytes", st.obytes),
+               ("rx_missed_errors", st.imissed), ("rx_errors", st.ierrors),
+               ("tx_errors", st.oerrors), ("rx_mbuf_allocation_errors", st.rx_nombuf)]
+    return generic + dev.ops.xstats_get(dev)
+
+
+def rte_eth_xstats_get_names(port_id: int, xstats_names, size: int) -> int:
+    """Names of the extended statistics (``rte_eth_xstats_get_names``).
+
+    With ``xstats_names`` None or ``size`` too small, returns the count needed;
+    otherwise fills ``xstats_names[i].name`` and returns the count.
+    """
+    xs = _xstats(port_id)
+    if isinstance(xs, int):
+        return xs
+    if xstats_names is None or size < len(xs):
+        return len(xs)
+    if len(xstats_names) < len(xs):
+        return -errno.EINVAL
+    for i, (name, _) in enumerate(xs):
+        xstats_names[i].name = name
+    return len(xs)
+
+
+def rte_eth_xstats_get(port_id: int, xstats, n: int) -> int:
+    """Values of the extended statistics (``rte_eth_xstats_get``); same sizing rule as names."""
+    xs = _xstats(port_id)
+    if isinstance(xs, int):
+        return xs
+    if xstats is None or n < len(xs):
+        return len(xs)
+    if len(xstats) < len(xs):
+        return -errno.EINVAL
+    for i, (_, value) in enumerate(xs):
+        xstats[i].id = i
+        xstats[i].value = value
+    return len(xs)
+
+
+def rte_eth_xstats_get_by_id(port_id: int, ids, values, size: int) -> int:
+    """Values of chosen statistics (``rte_eth_xstats_get_by_id``).
+
+    ``ids`` None means all (then ``size`` must hold them, else the count is returned);
+    fills ``values`` by index; -EINVAL for an unknown id or a short ``values``.
+    """
+    xs = _xstats(port_id)
+    if isinstance(xs, int):
+        return xs
+    if ids is None:
+        if values is None or size < len(xs):
+            return len(xs)
+        ids = range(len(xs))
+    if values is None or len(values) < len(ids) or size < len(ids):
+        return -errno.EINVAL
+    for i, xid in enumerate(ids):
+        if not isinstance(xid, int) or not 0 <= xid < len(xs):
+            return -errno.EINVAL
+        values[i] = xs[xid][1]
+    return len(ids)
+
+
+def rte_eth_xstats_get_names_by_id(port_id: int, xstats_names, size: int, ids) -> int:
+    """Names of chosen statistics (``rte_eth_xstats_get_names_by_id``)."""
+    xs = _xstats(port_id)
+    if isinstance(xs, int):
+        return xs
+    if ids is None:
+        return rte_eth_xstats_get_names(port_id, xstats_names, size)
+    if xstats_names is None or len(xstats_names) < len(ids) or size < len(ids):
+        return -errno.EINVAL
+    for i, xid in enumerate(ids):
+        if not isinstance(xid, int) or not 0 <= xid < len(xs):
+            return -errno.EINVAL
+        xstats_names[i].name = xs[xid][0]
+    return len(ids)
+
+
+def rte_eth_xstats_get_id_by_name(port_id: int, xstat_name: str) -> int:
+    """Id of the statistic called ``xstat_name``, or -EINVAL (C returns it through a pointer)."""
+    xs = _xstats(port_id)
+    if isinstance(xs, int):
+        return xs
+    for i, (name, _) in enumerate(xs):
+        if name == xstat_name:
+            return i
+    return -errno.EINVAL
+
+
+def rte_eth_xstats_reset(port_id: int) -> int:
+    """Zero every extended statistic, the generic ones included (``rte_eth_xstats_reset``)."""
+    return rte_eth_stats_reset(port_id)
 
 
 __all__ = [n for n in dir() if n.startswith(("rte_", "RTE_"))] + ["ENOTSUP"]

@@ -100,3 +100,7 @@ class EthDevOps:
 
     def stats_reset(self, dev: EthDev) -> int:
         return -ENOTSUP
+
+    def xstats_get(self, dev: EthDev) -> list[tuple[str, int]]:
+        """Driver-specific extended statistics as (name, value), in a fixed order."""
+        return []

@@ -15,12 +15,44 @@ cdef enum:
 
 ctypedef uint16_t (*burst_fn)(void *q, pyrtap_mbuf **pkts, uint16_t n) noexcept nogil
 
-# Counters of one queue, updated only by the thread that polls it.
+# Counters of one queue, updated only by the thread that polls it. The first four
+# feed rte_eth_stats; the rest are the queue's extended statistics (xstats).
 ctypedef struct qstats:
     uint64_t packets
     uint64_t bytes
     uint64_t errors
     uint64_t nombuf
+    uint64_t size_bins[7]      # <=64, 65-127, 128-255, 256-511, 512-1023, 1024-1518, >=1519
+    uint64_t unicast
+    uint64_t multicast
+    uint64_t broadcast
+    uint64_t csum_good         # Rx: kernel vouched for the checksum (VIRTIO_NET_HDR_F_DATA_VALID)
+    uint64_t csum_bad
+    uint64_t csum_none         # Rx: checksum left partial (VIRTIO_NET_HDR_F_NEEDS_CSUM)
+    uint64_t lro               # Rx: a coalesced frame (gso_type set)
+    uint64_t tso               # Tx: segmentation requested
+    uint64_t csum_offload      # Tx: checksum offload requested
+    uint64_t multiseg          # Tx: chained mbufs
+
+# xstats counting can be switched off to measure its cost (benchmarks only).
+cdef bint g_xstats_on = True
+
+
+def xstats_counting(on=None):
+    """Whether the burst loops keep extended statistics; ``on`` switches it."""
+    global g_xstats_on
+    if on is not None:
+        g_xstats_on = bool(on)
+    return g_xstats_on
+
+
+RXQ_XSTATS = ("size_64_packets", "size_65_to_127_packets", "size_128_to_255_packets",
+              "size_256_to_511_packets", "size_512_to_1023_packets",
+              "size_1024_to_1518_packets", "size_1519_to_max_packets",
+              "unicast_packets", "multicast_packets", "broadcast_packets",
+              "checksum_good_packets", "checksum_bad_packets", "checksum_none_packets",
+              "lro_packets", "mbuf_alloc_failed")
+TXQ_XSTATS = RXQ_XSTATS[:10] + ("tso_packets", "checksum_offload_packets", "multiseg_packets")
 
 ctypedef struct fp_queue:
     void *q
@@ -50,6 +82,18 @@ cdef class Queue:
 
     def stats_reset(self):
         memset(self.st, 0, sizeof(qstats))
+
+    def xstats(self):
+        """Extended counters as (name suffix, value) pairs, Rx or Tx set by ``is_rx``."""
+        cdef qstats *s = self.st
+        common = [s.size_bins[i] for i in range(7)] + [s.unicast, s.multicast, s.broadcast]
+        if self.is_rx:
+            return list(zip(RXQ_XSTATS, common + [s.csum_good, s.csum_bad, s.csum_none, s.lro, s.nombuf]))
+        return list(zip(TXQ_XSTATS, common + [s.tso, s.csum_offload, s.multiseg]))
+
+    @property
+    def is_rx(self):
+        return False
 
 
 def fp_ops_set(uint16_t port_id, list rx_queues, list tx_queues):
@@ -176,6 +220,68 @@ cdef inline void rx_finish(pyrtap_mbuf *m, uint32_t length, uint32_t seg_room,
         seg.next = 0
         batch_free_chain(b, rest)
     m.nb_segs = nseg
+
+
+cdef inline void count_frame(qstats *st, pyrtap_mbuf *m) noexcept nogil:
+    """Size bin and destination class of one frame (xstats)."""
+    cdef uint32_t len = m.pkt_len
+    cdef uint8_t *eth = pyrtap_mbuf_data(m)
+    cdef int b
+    if len <= 64:
+        b = 0
+    elif len <= 127:
+        b = 1
+    elif len <= 255:
+        b = 2
+    elif len <= 511:
+        b = 3
+    elif len <= 1023:
+        b = 4
+    elif len <= 1518:
+        b = 5
+    else:
+        b = 6
+    st.size_bins[b] += 1
+    if m.data_len < 6 or not (eth[0] & 1):
+        st.unicast += 1
+    elif (eth[0] & eth[1] & eth[2] & eth[3] & eth[4] & eth[5]) == 0xFF:
+        st.broadcast += 1
+    else:
+        st.multicast += 1
+
+
+cdef inline void rx_count(qstats *st, pyrtap_mbuf *m, const uint8_t *vhdr) noexcept nogil:
+    """Per-packet Rx counters; ``vhdr`` is the frame's virtio-net header."""
+    st.packets += 1
+    st.bytes += m.pkt_len
+    if not g_xstats_on:
+        return
+    count_frame(st, m)
+    if vhdr[0] & VIRTIO_NET_HDR_F_DATA_VALID:
+        st.csum_good += 1
+    elif vhdr[0] & VIRTIO_NET_HDR_F_NEEDS_CSUM:
+        st.csum_none += 1
+    if vhdr[1] != VIRTIO_NET_HDR_GSO_NONE:
+        st.lro += 1
+
+
+cdef uint64_t TX_SEG_FLAGS = (1ULL << 50) | (1ULL << 42)                 # TCP_SEG | UDP_SEG
+cdef uint64_t TX_CSUM_FLAGS = (3ULL << 52) | (1ULL << 54) | (1ULL << 58)  # L4 mask | IP | outer IP
+
+
+cdef inline void tx_count(qstats *st, pyrtap_mbuf *m) noexcept nogil:
+    """Per-packet Tx counters, at the time the driver accepts the packet."""
+    st.packets += 1
+    st.bytes += m.pkt_len
+    if not g_xstats_on:
+        return
+    count_frame(st, m)
+    if m.ol_flags & TX_SEG_FLAGS:
+        st.tso += 1
+    if m.ol_flags & TX_CSUM_FLAGS:
+        st.csum_offload += 1
+    if m.nb_segs > 1:
+        st.multiseg += 1
 
 
 cdef inline void tx_vnet_hdr(pyrtap_mbuf *m, uint8_t *hdr) noexcept nogil:

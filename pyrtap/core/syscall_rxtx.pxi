@@ -57,8 +57,7 @@ cdef uint16_t sys_rx_burst(void *qp, pyrtap_mbuf **pkts, uint16_t nb) noexcept n
             continue
         q.spare = NULL
         rx_finish(m, <uint32_t>r - VNET_HDR_LEN, q.seg_room, q.port_id, &b)
-        q.st.packets += 1
-        q.st.bytes += m.pkt_len
+        rx_count(&q.st, m, pyrtap_mbuf_data(m) - VNET_HDR_LEN)
         pkts[nrx] = m
         nrx += 1
     batch_flush(&b)
@@ -92,8 +91,7 @@ cdef uint16_t sys_tx_burst(void *qp, pyrtap_mbuf **pkts, uint16_t nb) noexcept n
                     break           # the queue is full: the rest stay the caller's
                 q.st.errors += 1
             else:
-                q.st.packets += 1
-                q.st.bytes += m.pkt_len
+                tx_count(&q.st, m)
         # write() copied the frame into the kernel: the mbuf is free at once.
         batch_free_chain(&b, m)
         i += 1
@@ -142,6 +140,10 @@ cdef class SyscallRxQueue(_SyscallQueue):
         self.q.segs = segs
         self.q.seg_room = room
         self.burst = sys_rx_burst
+
+    @property
+    def is_rx(self):
+        return True
 
     @property
     def segments(self):

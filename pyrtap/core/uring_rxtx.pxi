@@ -218,8 +218,7 @@ cdef uint16_t uring_rx_burst(void *qp, pyrtap_mbuf **pkts, uint16_t nb) noexcept
             continue
         length = res - VNET_HDR_LEN
         rx_finish(m, length, q.seg_room, q.port_id, &b)
-        q.st.packets += 1
-        q.st.bytes += length
+        rx_count(&q.st, m, pyrtap_mbuf_data(m) - VNET_HDR_LEN)
         pkts[nrx] = m
         nrx += 1
         q.slots[slot] = fresh
@@ -254,6 +253,10 @@ cdef class UringRxQueue(_UringQueue):
         self.q.segs = segs
         self.q.seg_room = room
         self.burst = uring_rx_burst
+
+    @property
+    def is_rx(self):
+        return True
 
     @property
     def segments(self):
@@ -363,8 +366,7 @@ cdef uint16_t uring_tx_burst(void *qp, pyrtap_mbuf **pkts, uint16_t nb) noexcept
         q.slots[slot] = m
         q.inflight += 1
         q.pending += 1
-        q.st.packets += 1
-        q.st.bytes += m.pkt_len
+        tx_count(&q.st, m)
         i += 1
     uring_submit(q)
     batch_flush(&b)

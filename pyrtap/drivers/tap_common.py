@@ -8,7 +8,7 @@ from __future__ import annotations
 import errno
 import logging
 
-from .. import netlink
+from .. import _core, netlink
 from ..ethdev_driver import EthDev, EthDevOps
 from ..ethdev_types import (
     RTE_ETH_LINK_DOWN, RTE_ETH_LINK_FIXED, RTE_ETH_LINK_FULL_DUPLEX, RTE_ETH_LINK_UP,
@@ -271,6 +271,16 @@ class TapDriverBase(EthDevOps):
         except OSError as e:
             return _neg_errno(e)
         return 0
+
+    def xstats_get(self, dev) -> list[tuple[str, int]]:
+        """Per-queue counters kept by the burst loops, named as DPDK does (rx_q0_...)."""
+        out = []
+        for prefix, queues, names in (("rx", dev.rx_queues, _core.RXQ_XSTATS),
+                                      ("tx", dev.tx_queues, _core.TXQ_XSTATS)):
+            for i, q in enumerate(queues):
+                values = q.xstats() if q is not None else [(n, 0) for n in names]
+                out += [("%s_q%d_%s" % (prefix, i, n), v) for n, v in values]
+        return out
 
     def stats_reset(self, dev) -> int:
         for q in dev.rx_queues + dev.tx_queues:
