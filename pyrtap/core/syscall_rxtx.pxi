@@ -146,6 +146,11 @@ cdef class SyscallRxQueue(_SyscallQueue):
         return True
 
     @property
+    def max_frame(self):
+        """Longest frame (without virtio-net header) one receive buffer holds."""
+        return self.q.segs * self.q.seg_room
+
+    @property
     def segments(self):
         return self.q.segs
 

@@ -259,6 +259,11 @@ cdef class UringRxQueue(_UringQueue):
         return True
 
     @property
+    def max_frame(self):
+        """Longest frame (without virtio-net header) one receive buffer holds."""
+        return self.q.segs * self.q.seg_room
+
+    @property
     def segments(self):
         """Mbufs per receive buffer: more than 1 means scatter Rx."""
         return self.q.segs

@@ -229,6 +229,14 @@ class TapDriverBase(EthDevOps):
             return _neg_errno(e)
 
     def mtu_set(self, dev, mtu) -> int:
+        # Receive buffers are sized at queue setup (scatter Rx chains when one mbuf is
+        # too small); a larger MTU than they hold needs the queues set up again.
+        frame = mtu + RTE_ETHER_HDR_LEN + VLAN_TAG_LEN
+        short = [q.queue_id for q in dev.rx_queues if q is not None and q.max_frame < frame]
+        if short:
+            log.error("%s: MTU %d needs %d-byte receive buffers; Rx queues %s hold less: "
+                      "stop, set the MTU, and set the Rx queues up again", self.name, mtu, frame, short)
+            return -errno.EINVAL
         return self._netlink(netlink.set_mtu, mtu)
 
     # ---- statistics -------------------------------------------------------------
