@@ -235,7 +235,7 @@ class TapDriverBase(EthDevOps):
         short = [q.queue_id for q in dev.rx_queues if q is not None and q.max_frame < frame]
         if short:
             log.error("%s: MTU %d needs %d-byte receive buffers; Rx queues %s hold less: "
-                      "stop, set the MTU, and set the Rx queues up again", self.name, mtu, frame, short)
+                      "reconfigure the port with rxmode.mtu and set the queues up again", self.name, mtu, frame, short)
             return -errno.EINVAL
         return self._netlink(netlink.set_mtu, mtu)
 
