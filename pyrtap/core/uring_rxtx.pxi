@@ -12,6 +12,8 @@
 
 cdef enum:
     CANCEL_TAG = 0xFFFFFFFF     # user_data of our cancel SQE (descriptors use slot numbers)
+    MSHOT_TAG = 0xFFFFFFFE      # user_data of the multishot read
+    IORING_OP_READ_MULTISHOT = 49   # kernel >= 6.7; liburing 2.3 predates it
 
 # Setup-flag presets, selectable per port with the devarg uring=NAME so the benchmark
 # can measure each (see shared/MEASUREMENTS.md: they change Rx throughput 2-3x).
@@ -21,6 +23,15 @@ URING_PRESETS = {
     "defer": IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN,
     "sqpoll": IORING_SETUP_SQPOLL,
 }
+
+
+ctypedef struct mshot_state:
+    io_uring_buf_ring *br      # provided-buffer ring (rx=multishot)
+    uint32_t br_entries
+    int br_mask
+    bint registered
+    bint armed
+    uint32_t added             # buffers added to the ring since the last advance
 
 
 ctypedef struct uring_q:
@@ -44,6 +55,8 @@ ctypedef struct uring_q:
     uint32_t nb_free
     uint8_t *hdrs              # per-descriptor virtio-net header when headroom can't be used
     iovec **heap_iovs          # per-descriptor vectors longer than iov_per_slot
+    # Rx multishot only
+    mshot_state ms
 
 
 cdef int uring_init(uring_q *q, uint32_t entries, unsigned flags) except -1:
@@ -100,7 +113,8 @@ cdef int uring_cancel_drain(uring_q *q, complete_fn done) noexcept nogil:
         if cqe.user_data == CANCEL_TAG:
             cancel_done = True
         else:
-            q.inflight -= 1
+            if not (cqe.flags & IORING_CQE_F_MORE):    # a multishot request goes on
+                q.inflight -= 1
             done(q, <uint32_t>cqe.user_data, cqe.res, &b)
         io_uring_cqe_seen(&q.ring, cqe)
     batch_flush(&b)
@@ -160,7 +174,7 @@ cdef class _UringQueue(Queue):
 
 # ---- Rx ------------------------------------------------------------------------------
 
-cdef inline void urx_post(uring_q *q, uint32_t slot) noexcept nogil:
+cdef inline void urx_post(uring_q *q, uint32_t slot, int rw_flags=0) noexcept nogil:
     """Post descriptor ``slot``: read the next frame into its chain."""
     cdef pyrtap_mbuf *m = q.slots[slot]
     cdef io_uring_sqe *sqe = io_uring_get_sqe(&q.ring)
@@ -180,6 +194,7 @@ cdef inline void urx_post(uring_q *q, uint32_t slot) noexcept nogil:
             iov[k].iov_base = pyrtap_mbuf_data(m)
             iov[k].iov_len = q.seg_room
         io_uring_prep_readv(sqe, q.fd, iov, q.segs, 0)
+    sqe.rw_flags = rw_flags
     io_uring_sqe_set_data64(sqe, slot)
     q.inflight += 1
     q.pending += 1
@@ -285,6 +300,94 @@ cdef class UringRxQueue(_UringQueue):
         left = uring_cancel_drain(&self.q, urx_discard)
         if left:
             raise RuntimeError("%d reads of queue %d did not complete after cancel" % (left, self.queue_id))
+
+
+# ---- Rx, batch variant (devarg rx=batch) ---------------------------------------------
+#
+# A read posted on an empty TAP queue arms a poll on the queue's wait queue, and that
+# wait queue wakes *every* armed read for each arriving frame (io_uring's read polls
+# are not exclusive): with the C driver's one-read-per-descriptor design the cost of
+# a frame grows with the ring size (measured: 256 posted reads make each frame cost
+# the sender ~46 us). Here no read is left armed: each burst submits its reads with
+# RWF_NOWAIT, which complete inline with a frame or -EAGAIN, and reaps them all
+# before returning: read() until EAGAIN, but one system call per burst.
+
+cdef extern from "<linux/fs.h>" nogil:
+    int RWF_NOWAIT
+
+cdef extern from "<errno.h>" nogil:
+    int EAGAIN_ "EAGAIN"
+
+
+cdef uint16_t uring_batch_rx_burst(void *qp, pyrtap_mbuf **pkts, uint16_t nb) noexcept nogil:
+    cdef uring_q *q = <uring_q *>qp
+    cdef io_uring_cqe *cqes[BURST_MAX]
+    cdef pyrtap_mbuf *m
+    cdef pyrtap_mbuf *fresh
+    cdef free_batch b
+    cdef uint32_t i, n, k, slot, got = 0
+    cdef int res
+    cdef uint16_t nrx = 0
+    k = nb if nb < q.nb_desc else q.nb_desc
+    for slot in range(k):
+        urx_post(q, slot, RWF_NOWAIT)
+    io_uring_submit_and_wait(&q.ring, k)
+    q.pending = 0
+    batch_init(&b)
+    while got < k:
+        n = io_uring_peek_batch_cqe(&q.ring, cqes, k - got)
+        if n == 0:
+            io_uring_get_events(&q.ring)
+            continue
+        for i in range(n):
+            slot = <uint32_t>cqes[i].user_data
+            res = cqes[i].res
+            q.inflight -= 1
+            if res == -EAGAIN_:
+                continue
+            if res < VNET_HDR_LEN + ETH_HLEN:
+                q.st.errors += 1
+                continue
+            if alloc_rx_chain(q.pool, q.segs, &fresh) < 0:
+                q.st.nombuf += 1
+                continue
+            m = q.slots[slot]
+            rx_finish(m, res - VNET_HDR_LEN, q.seg_room, q.port_id, &b)
+            rx_count(&q.st, m, pyrtap_mbuf_data(m) - VNET_HDR_LEN)
+            pkts[nrx] = m
+            nrx += 1
+            q.slots[slot] = fresh
+        io_uring_cq_advance(&q.ring, n)
+        got += n
+    batch_flush(&b)
+    return nrx
+
+
+cdef class UringBatchRxQueue(UringRxQueue):
+    """net_rtap receive queue: per burst, a batch of non-waiting reads in one io_uring_enter."""
+
+    def __cinit__(self, *args, **kwargs):
+        self.burst = uring_batch_rx_burst
+
+    def start(self):
+        """Give every descriptor its buffer; nothing is posted until a burst asks."""
+        cdef uint32_t slot
+        for slot in range(self.q.nb_desc):
+            if alloc_rx_chain(self.q.pool, self.q.segs, &self.q.slots[slot]) < 0:
+                self.q.st.nombuf += 1
+                self.stop()
+                return -ENOMEM
+        return 0
+
+    def stop(self):
+        cdef uint32_t slot
+        cdef free_batch b
+        batch_init(&b)
+        for slot in range(self.q.nb_desc):
+            if self.q.slots[slot] != NULL:
+                batch_free_chain(&b, self.q.slots[slot])
+                self.q.slots[slot] = NULL
+        batch_flush(&b)
 
 
 # ---- Tx ------------------------------------------------------------------------------
@@ -407,3 +510,186 @@ cdef class UringTxQueue(_UringQueue):
         left = uring_cancel_drain(&self.q, utx_complete)
         if left:
             raise RuntimeError("%d writes of queue %d did not complete after cancel" % (left, self.queue_id))
+
+
+# ---- Rx, multishot variant (devarg rx=multishot) ----------------------------------------
+#
+# One IORING_OP_READ_MULTISHOT stays armed on the queue fd; the kernel picks each
+# frame's buffer from a provided-buffer ring that holds the descriptors' mbufs (buffer
+# id = slot). Re-posting a descriptor is then a store into that ring, not an SQE, and
+# the file is polled once instead of once per read. Single-segment buffers only.
+
+cdef extern from "<sys/mman.h>" nogil:
+    int MAP_PRIVATE, MAP_ANONYMOUS
+
+cdef extern from "<errno.h>" nogil:
+    int ENOBUFS
+
+
+cdef inline void mshot_add(uring_q *q, uint32_t slot) noexcept nogil:
+    io_uring_buf_ring_add(q.ms.br, pyrtap_mbuf_data(q.slots[slot]) - VNET_HDR_LEN,
+                          q.seg_room + VNET_HDR_LEN, <unsigned short>slot, q.ms.br_mask, q.ms.added)
+    q.ms.added += 1
+
+
+cdef inline void mshot_publish(uring_q *q) noexcept nogil:
+    if q.ms.added:
+        io_uring_buf_ring_advance(q.ms.br, q.ms.added)
+        q.ms.added = 0
+
+
+cdef inline void mshot_arm(uring_q *q) noexcept nogil:
+    cdef io_uring_sqe *sqe = io_uring_get_sqe(&q.ring)
+    io_uring_prep_rw(IORING_OP_READ_MULTISHOT, sqe, q.fd, NULL, 0, 0)
+    sqe.buf_group = 0
+    io_uring_sqe_set_flags(sqe, IOSQE_BUFFER_SELECT)
+    io_uring_sqe_set_data64(sqe, MSHOT_TAG)
+    q.ms.armed = True
+    q.inflight += 1
+    q.pending += 1
+
+
+cdef uint16_t uring_mshot_rx_burst(void *qp, pyrtap_mbuf **pkts, uint16_t nb) noexcept nogil:
+    cdef uring_q *q = <uring_q *>qp
+    cdef io_uring_cqe *cqes[BURST_MAX]
+    cdef pyrtap_mbuf *m
+    cdef pyrtap_mbuf *fresh
+    cdef free_batch b
+    cdef uint32_t i, n, slot, flags
+    cdef int res
+    cdef uint16_t nrx = 0
+    if q.defer:
+        io_uring_get_events(&q.ring)
+    n = io_uring_peek_batch_cqe(&q.ring, cqes, nb)
+    batch_init(&b)
+    for i in range(n):
+        res = cqes[i].res
+        flags = cqes[i].flags
+        if not (flags & IORING_CQE_F_MORE):
+            # The request ended (out of buffers: -ENOBUFS, or an error): arm it again below.
+            q.ms.armed = False
+            q.inflight -= 1
+            if res < 0 and res != -ENOBUFS:
+                q.st.errors += 1
+        if not (flags & IORING_CQE_F_BUFFER):
+            continue
+        slot = flags >> IORING_CQE_BUFFER_SHIFT
+        m = q.slots[slot]
+        if res < VNET_HDR_LEN + ETH_HLEN:
+            q.st.errors += 1
+            mshot_add(q, slot)
+            continue
+        if pool_get_bulk(q.pool, &fresh, 1) < 0:
+            q.st.nombuf += 1
+            mshot_add(q, slot)
+            continue
+        rx_finish(m, res - VNET_HDR_LEN, q.seg_room, q.port_id, &b)
+        rx_count(&q.st, m, pyrtap_mbuf_data(m) - VNET_HDR_LEN)
+        pkts[nrx] = m
+        nrx += 1
+        q.slots[slot] = fresh
+        mshot_add(q, slot)
+    if n:
+        io_uring_cq_advance(&q.ring, n)
+    mshot_publish(q)
+    if not q.ms.armed:
+        mshot_arm(q)
+    uring_submit(q)
+    batch_flush(&b)
+    return nrx
+
+
+cdef void mshot_ignore(uring_q *q, uint32_t slot, int res, free_batch *b) noexcept nogil:
+    pass        # the buffers stay in q.slots; stop() frees them once the kernel let go
+
+
+cdef class UringMultishotRxQueue(_UringQueue):
+    """net_rtap receive queue: one multishot read into a provided-buffer ring of mbufs."""
+    cdef readonly Mempool pool
+
+    def __cinit__(self, int fd, uint32_t nb_desc, Mempool pool, uint32_t max_frame,
+                  uint16_t port_id=0, uint16_t queue_id=0, unsigned flags=0):
+        cdef uint32_t room = pool.pool.data_room - RTE_PKTMBUF_HEADROOM
+        cdef uint32_t entries = 1
+        if room < max_frame:
+            raise ValueError("rx=multishot needs one mbuf per frame: pool %r holds %d bytes, frames "
+                             "may be %d (rx=prepost does scatter Rx)" % (pool.name, room, max_frame))
+        if nb_desc > 32768:
+            raise ValueError("rx=multishot: at most 32768 descriptors")
+        while entries < nb_desc:
+            entries <<= 1
+        self.pool = pool
+        self._setup(fd, nb_desc, port_id, queue_id, flags, 1)
+        self.q.pool = &pool.pool
+        self.q.segs = 1
+        self.q.seg_room = room
+        self.q.ms.br_entries = entries
+        self.q.ms.br_mask = io_uring_buf_ring_mask(entries)
+        p = mmap(NULL, entries * 16, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
+        if p == MAP_FAILED:
+            raise MemoryError("buffer ring")
+        self.q.ms.br = <io_uring_buf_ring *>p
+        self.burst = uring_mshot_rx_burst
+
+    def __dealloc__(self):
+        if self.q.ms.br != NULL:
+            munmap(self.q.ms.br, self.q.ms.br_entries * 16)
+
+    @property
+    def is_rx(self):
+        return True
+
+    @property
+    def max_frame(self):
+        return self.q.seg_room
+
+    @property
+    def segments(self):
+        return 1
+
+    def start(self):
+        """Fill the buffer ring with one mbuf per descriptor and arm the multishot read."""
+        cdef io_uring_buf_reg reg
+        cdef uint32_t slot
+        cdef int rc
+        memset(&reg, 0, sizeof(reg))
+        reg.ring_addr = <uint64_t><uintptr_t>self.q.ms.br
+        reg.ring_entries = self.q.ms.br_entries
+        reg.bgid = 0
+        io_uring_buf_ring_init(self.q.ms.br)
+        rc = io_uring_register_buf_ring(&self.q.ring, &reg, 0)
+        if rc < 0:
+            raise OSError(-rc, "registering the buffer ring failed: " + os.strerror(-rc))
+        self.q.ms.registered = True
+        for slot in range(self.q.nb_desc):
+            if pool_get_bulk(self.q.pool, &self.q.slots[slot], 1) < 0:
+                self.q.st.nombuf += 1
+                self._release_buffers()
+                return -ENOMEM
+            mshot_add(&self.q, slot)
+        mshot_publish(&self.q)
+        mshot_arm(&self.q)
+        uring_submit(&self.q)
+        return 0
+
+    def _release_buffers(self):
+        cdef uint32_t slot
+        cdef free_batch b
+        batch_init(&b)
+        for slot in range(self.q.nb_desc):
+            if self.q.slots[slot] != NULL:
+                batch_free_chain(&b, self.q.slots[slot])
+                self.q.slots[slot] = NULL
+        batch_flush(&b)
+        if self.q.ms.registered:
+            io_uring_unregister_buf_ring(&self.q.ring, 0)
+            self.q.ms.registered = False
+        self.q.ms.added = 0
+
+    def stop(self):
+        """Cancel the multishot read, then return every buffer to the pool."""
+        left = uring_cancel_drain(&self.q, mshot_ignore)
+        self.q.ms.armed = False
+        if left:
+            raise RuntimeError("the multishot read of queue %d did not end after cancel" % self.queue_id)
+        self._release_buffers()
