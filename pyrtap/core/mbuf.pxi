@@ -38,7 +38,7 @@ cdef class Mbuf:
         return self.m.pkt_len
 
     def __bytes__(self):
-        return _read(self.m, 0, self.m.pkt_len)
+        return _read(unwrap(self), 0, self.m.pkt_len)
 
     @property
     def handle(self):
@@ -53,7 +53,7 @@ cdef class Mbuf:
     @property
     def data(self):
         """Writable numpy view of this segment's data (``rte_pktmbuf_mtod``)."""
-        return _view(self.m, 0, self.m.data_len)
+        return _view(unwrap(self), 0, self.m.data_len)
 
     @property
     def pool(self):
@@ -197,9 +197,15 @@ cdef inline object wrap(pyrtap_mbuf *m):
 
 
 cdef inline pyrtap_mbuf *unwrap(object o) except NULL:
+    cdef pyrtap_mbuf *m
+    cdef pyrtap_pool *p
     if type(o) is not Mbuf:
         raise TypeError("expected an Mbuf, got %s" % type(o).__name__)
-    return (<Mbuf>o).m
+    m = (<Mbuf>o).m
+    p = pyrtap_pools[m.pool_id]
+    if p == NULL or m < p.meta or m >= p.meta + p.n:
+        raise ValueError("mbuf %d: its pool was freed" % m.idx)
+    return m
 
 
 cdef object _view(pyrtap_mbuf *m, uint32_t off, uint32_t length):
@@ -309,8 +315,8 @@ def rte_pktmbuf_headroom(m):
 
 
 def rte_pktmbuf_tailroom(m):
-    """Bytes free after the data of the last segment (``rte_pktmbuf_tailroom``)."""
-    cdef pyrtap_mbuf *p = last_seg(unwrap(m))
+    """Bytes free after the data of segment ``m`` (``rte_pktmbuf_tailroom``)."""
+    cdef pyrtap_mbuf *p = unwrap(m)
     return p.buf_len - p.data_off - p.data_len
 
 
@@ -501,7 +507,7 @@ def rte_pktmbuf_copy(m, mp, uint32_t off=0, uint32_t length=0xFFFFFFFF):
     head.ol_flags = src.ol_flags & ~F_INDIRECT
     _copy_offload_fields(head, src)
     dst = head
-    while src != NULL and off >= src.data_len and src.data_len:
+    while src != NULL and off >= src.data_len:
         off -= src.data_len
         src = pyrtap_mbuf_next(src)
     while length:

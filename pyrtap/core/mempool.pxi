@@ -122,7 +122,7 @@ cdef class Mempool:
             self.fd = -1
 
 
-cdef int _free_pool_id() except -1:
+cdef int _free_pool_id() except -2:
     cdef int i
     for i in range(PYRTAP_MAX_POOLS):
         if pyrtap_pools[i] == NULL and g_pool_objs[i] is None:
@@ -299,8 +299,8 @@ cdef inline void batch_flush(free_batch *b) noexcept nogil:
 
 cdef inline void batch_add(free_batch *b, pyrtap_mbuf *m) noexcept nogil:
     cdef pyrtap_pool *p = pyrtap_pools[m.pool_id]
-    if p == NULL:           # its pool was freed: nowhere to return it
-        b.errors += 1
+    if p == NULL or m < p.meta or m >= p.meta + p.n:
+        b.errors += 1       # its pool was freed (and maybe the id reused): nowhere to return it
         return
     if p != b.pool or b.n == FREE_BATCH:
         batch_flush(b)
@@ -324,6 +324,7 @@ cdef void batch_free_seg(free_batch *b, pyrtap_mbuf *m) noexcept nogil:
     m.refcnt = 1
     m.next = 0
     m.nb_segs = 1
+    m.state = PYRTAP_MBUF_FREE      # now, not at flush: the same mbuf twice in a batch is caught
     if m.attached:
         d = pyrtap_mbuf_deref(m.attached)
         m.attached = 0

@@ -38,6 +38,8 @@ ctypedef struct uring_q:
     io_uring ring
     qstats st
     int fd
+    int sqe_fd                 # what SQEs name: 0, the registered file, or fd itself
+    uint8_t sqe_flags          # IOSQE_FIXED_FILE when the fd is registered
     uint32_t nb_desc
     uint32_t inflight          # descriptors owned by the kernel
     uint32_t pending           # SQEs prepared since the last submit
@@ -128,6 +130,8 @@ cdef class _UringQueue(Queue):
     def __dealloc__(self):
         cdef uint32_t i
         if self.ring_ready:
+            if self.q.sqe_flags & IOSQE_FIXED_FILE:
+                io_uring_unregister_files(&self.q.ring)
             io_uring_queue_exit(&self.q.ring)
         if self.q.heap_iovs != NULL:
             for i in range(self.q.nb_desc):
@@ -155,6 +159,11 @@ cdef class _UringQueue(Queue):
         # One SQ entry per descriptor plus one for the cancel request; CQ twice that.
         uring_init(&self.q, nb_desc + 1, flags)
         self.ring_ready = True
+        # A registered file spares the kernel a file lookup per request.
+        self.q.sqe_fd = fd
+        if io_uring_register_files(&self.q.ring, &fd, 1) == 0:
+            self.q.sqe_fd = 0
+            self.q.sqe_flags = IOSQE_FIXED_FILE
 
     @property
     def inflight(self):
@@ -166,8 +175,15 @@ cdef class _UringQueue(Queue):
         return self.q.ring.ring_fd
 
     def close(self):
-        """Release the ring (the queue must be stopped)."""
+        """Release the ring (the queue must be stopped).
+
+        The registered file is unregistered first, synchronously: the ring's own
+        teardown runs later in a kernel worker, and until then it would keep the TAP
+        queue attached (and a closed non-persistent interface alive).
+        """
         if self.ring_ready:
+            if self.q.sqe_flags & IOSQE_FIXED_FILE:
+                io_uring_unregister_files(&self.q.ring)
             io_uring_queue_exit(&self.q.ring)
             self.ring_ready = False
 
@@ -183,7 +199,7 @@ cdef inline void urx_post(uring_q *q, uint32_t slot, int rw_flags=0) noexcept no
     # The SQ has nb_desc + 1 entries and at most nb_desc descriptors exist, so an
     # entry is always free here.
     if q.segs == 1:
-        io_uring_prep_read(sqe, q.fd, pyrtap_mbuf_data(m) - VNET_HDR_LEN,
+        io_uring_prep_read(sqe, q.sqe_fd, pyrtap_mbuf_data(m) - VNET_HDR_LEN,
                            q.seg_room + VNET_HDR_LEN, 0)
     else:
         iov = &q.iovs[slot * q.iov_per_slot]
@@ -193,8 +209,9 @@ cdef inline void urx_post(uring_q *q, uint32_t slot, int rw_flags=0) noexcept no
             m = pyrtap_mbuf_next(m)
             iov[k].iov_base = pyrtap_mbuf_data(m)
             iov[k].iov_len = q.seg_room
-        io_uring_prep_readv(sqe, q.fd, iov, q.segs, 0)
+        io_uring_prep_readv(sqe, q.sqe_fd, iov, q.segs, 0)
     sqe.rw_flags = rw_flags
+    sqe.flags = q.sqe_flags
     io_uring_sqe_set_data64(sqe, slot)
     q.inflight += 1
     q.pending += 1
@@ -459,7 +476,7 @@ cdef uint16_t uring_tx_burst(void *qp, pyrtap_mbuf **pkts, uint16_t nb) noexcept
         if tx_hdr_in_headroom(m):
             hdr = pyrtap_mbuf_data(m) - VNET_HDR_LEN
             tx_vnet_hdr(m, hdr)
-            io_uring_prep_write(sqe, q.fd, hdr, m.data_len + VNET_HDR_LEN, 0)
+            io_uring_prep_write(sqe, q.sqe_fd, hdr, m.data_len + VNET_HDR_LEN, 0)
         else:
             hdr = q.hdrs + slot * 16
             tx_vnet_hdr(m, hdr)
@@ -469,7 +486,8 @@ cdef uint16_t uring_tx_burst(void *qp, pyrtap_mbuf **pkts, uint16_t nb) noexcept
                 iov = <iovec *>malloc((m.nb_segs + 1) * sizeof(iovec))
                 q.heap_iovs[slot] = iov
             nvec = tx_fill_iov(m, hdr, iov)
-            io_uring_prep_writev(sqe, q.fd, iov, nvec, 0)
+            io_uring_prep_writev(sqe, q.sqe_fd, iov, nvec, 0)
+        sqe.flags = q.sqe_flags
         io_uring_sqe_set_data64(sqe, slot)
         q.slots[slot] = m
         q.inflight += 1
@@ -540,9 +558,9 @@ cdef inline void mshot_publish(uring_q *q) noexcept nogil:
 
 cdef inline void mshot_arm(uring_q *q) noexcept nogil:
     cdef io_uring_sqe *sqe = io_uring_get_sqe(&q.ring)
-    io_uring_prep_rw(IORING_OP_READ_MULTISHOT, sqe, q.fd, NULL, 0, 0)
+    io_uring_prep_rw(IORING_OP_READ_MULTISHOT, sqe, q.sqe_fd, NULL, 0, 0)
     sqe.buf_group = 0
-    io_uring_sqe_set_flags(sqe, IOSQE_BUFFER_SELECT)
+    io_uring_sqe_set_flags(sqe, IOSQE_BUFFER_SELECT | q.sqe_flags)
     io_uring_sqe_set_data64(sqe, MSHOT_TAG)
     q.ms.armed = True
     q.inflight += 1

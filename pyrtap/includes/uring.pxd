@@ -85,6 +85,8 @@ cdef extern from "<liburing.h>" nogil:
     void io_uring_prep_writev(io_uring_sqe *sqe, int fd, const iovec *iovecs, unsigned nr_vecs, uint64_t offset)
     void io_uring_prep_cancel64(io_uring_sqe *sqe, uint64_t user_data, int flags)
     void io_uring_prep_rw(int op, io_uring_sqe *sqe, int fd, const void *addr, unsigned len, uint64_t offset)
+    int io_uring_register_files(io_uring *ring, const int *files, unsigned nr_files)
+    int io_uring_unregister_files(io_uring *ring)
     int io_uring_register_eventfd(io_uring *ring, int fd)
     int io_uring_unregister_eventfd(io_uring *ring)
     int io_uring_register_buf_ring(io_uring *ring, io_uring_buf_reg *reg, unsigned int flags)
