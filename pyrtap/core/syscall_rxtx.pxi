@@ -15,7 +15,7 @@ ctypedef struct sys_q:
     pyrtap_pool *pool
     uint32_t segs
     uint32_t seg_room
-    pyrtap_mbuf *spare         # receive buffer kept across bursts when a read finds nothing
+    pyrtap_mbuf *spare         # the buffer the next read goes into (NULL when stopped)
     iovec iov[64]
     # Tx
     uint8_t hdr[16]
@@ -25,18 +25,18 @@ ctypedef struct sys_q:
 cdef uint16_t sys_rx_burst(void *qp, pyrtap_mbuf **pkts, uint16_t nb) noexcept nogil:
     cdef sys_q *q = <sys_q *>qp
     cdef pyrtap_mbuf *m
+    cdef pyrtap_mbuf *fresh
     cdef free_batch b
     cdef ssize_t r
     cdef uint32_t k
     cdef uint16_t nrx = 0
+    if q.spare == NULL:
+        return 0        # not started
     batch_init(&b)
     while nrx < nb:
+        # Read into the spare buffer; like net_rtap, a frame is dropped (and counted in
+        # rx_nombuf) only when no replacement buffer can be had after reading it.
         m = q.spare
-        if m == NULL:
-            if alloc_rx_chain(q.pool, q.segs, &m) < 0:
-                q.st.nombuf += 1
-                break
-            q.spare = m
         if q.segs == 1:
             r = read(q.fd, pyrtap_mbuf_data(m) - VNET_HDR_LEN, q.seg_room + VNET_HDR_LEN)
         else:
@@ -55,7 +55,10 @@ cdef uint16_t sys_rx_burst(void *qp, pyrtap_mbuf **pkts, uint16_t nb) noexcept n
         if r < VNET_HDR_LEN + ETH_HLEN:
             q.st.errors += 1        # runt: keep the buffer for the next read
             continue
-        q.spare = NULL
+        if alloc_rx_chain(q.pool, q.segs, &fresh) < 0:
+            q.st.nombuf += 1
+            continue
+        q.spare = fresh
         rx_finish(m, <uint32_t>r - VNET_HDR_LEN, q.seg_room, q.port_id, &b)
         rx_count(&q.st, m, pyrtap_mbuf_data(m) - VNET_HDR_LEN)
         pkts[nrx] = m
@@ -155,6 +158,10 @@ cdef class SyscallRxQueue(_SyscallQueue):
         return self.q.segs
 
     def start(self):
+        """Take the receive buffer the first read goes into. 0 or -ENOMEM."""
+        if self.q.spare == NULL and alloc_rx_chain(self.q.pool, self.q.segs, &self.q.spare) < 0:
+            self.q.st.nombuf += 1
+            return -ENOMEM
         return 0
 
     def stop(self):
