@@ -99,6 +99,10 @@ def rte_eth_dev_configure(port_id: int, nb_rx_q: int, nb_tx_q: int, conf: rte_et
                       port_id, what, n, RTE_MAX_QUEUES_PER_PORT)
             return -errno.EINVAL
     conf = conf if conf is not None else rte_eth_conf()
+    if conf.rxmode.mtu:
+        rc = _check_mtu(dev, conf.rxmode.mtu)
+        if rc < 0:
+            return rc
     _release_queues(dev)
     old = (dev.nb_rx_queues, dev.nb_tx_queues)
     dev.nb_rx_queues, dev.nb_tx_queues = nb_rx_q, nb_tx_q
@@ -339,14 +343,22 @@ def rte_eth_dev_set_mtu(port_id: int, mtu: int) -> int:
     dev = _dev(port_id)
     if dev is None:
         return -errno.ENODEV
+    rc = _check_mtu(dev, mtu)
+    if rc < 0:
+        return rc
+    return dev.ops.mtu_set(dev, mtu)
+
+
+def _check_mtu(dev: EthDev, mtu) -> int:
+    """0 when ``mtu`` is within the device's min/max (DPDK's eth_dev_validate_mtu), else -errno."""
     info = rte_eth_dev_info()
     rc = dev.ops.dev_infos_get(dev, info)
     if rc < 0:
         return rc
     if not isinstance(mtu, int) or not info.min_mtu <= mtu <= info.max_mtu:
-        log.error("port %d: MTU %r outside %d..%d", port_id, mtu, info.min_mtu, info.max_mtu)
+        log.error("port %d: MTU %r outside %d..%d", dev.port_id, mtu, info.min_mtu, info.max_mtu)
         return -errno.EINVAL
-    return dev.ops.mtu_set(dev, mtu)
+    return 0
 
 
 # ---- statistics ----------------------------------------------------------------------

@@ -294,7 +294,9 @@ def driver(request):
 
 @pytest.fixture
 def make_port(tap_required, unique_name, pool, make_pool):
-    """Factory ``make_port(driver, iface=None, devargs="")`` -> ``helpers.TapPort``.
+    """Factory ``make_port(driver, devargs="", iface=None)`` -> ``helpers.TapPort``.
+
+    ``make_port(*variant)`` works: ``variant`` is ``(driver, devargs)``.
 
     Probes ``{driver}{N},iface=NAME[,devargs]`` on a unique interface name, disables
     IPv6 on it, and removes every port it made at the end. It depends on ``pool`` and
@@ -303,7 +305,7 @@ def make_port(tap_required, unique_name, pool, make_pool):
     from helpers import TapPort, disable_ipv6
     made = []
 
-    def make(driver, iface=None, devargs=""):
+    def make(driver, devargs="", iface=None):
         iface = iface or unique_name("pe")
         devname = f"{driver}{next(_vdev_seq)}"
         spec = f"{devname},iface={iface}" + (f",{devargs}" if devargs else "")
@@ -325,3 +327,18 @@ def make_port(tap_required, unique_name, pool, make_pool):
 def tap_port(driver, make_port):
     """A probed (not configured) port of ``driver`` on a fresh interface."""
     return make_port(driver)
+
+
+# ---- Rx data-path variants (added for test_control.py / test_stats.py) --------------------------
+#
+# Counting and tear-down live in each data path's own code: net_tap's read() loop and
+# net_rtap's three Rx modes (devarg rx=prepost|multishot|batch).
+
+RX_VARIANTS = [("net_rtap", ""), ("net_rtap", "rx=multishot"), ("net_rtap", "rx=batch"), ("net_tap", "")]
+
+
+@pytest.fixture(params=RX_VARIANTS, ids=[d + (":" + a if a else "") for d, a in RX_VARIANTS])
+def variant(request):
+    """``(driver, extra devargs)`` for each Rx data path in turn:
+    ``make_port(variant[0], devargs=variant[1])``."""
+    return request.param

@@ -165,9 +165,11 @@ def rte_eth_tx_burst(int port_id, int queue_id, tx_pkts, int nb_pkts):
     cdef MbufBurst b
     cdef pyrtap_mbuf *tmp[BURST_MAX]
     cdef uint16_t i
-    if <unsigned>port_id >= RTE_MAX_ETHPORTS or <unsigned>queue_id >= fp_ops[port_id].nb_tx or nb_pkts <= 0:
+    if <unsigned>port_id >= RTE_MAX_ETHPORTS or <unsigned>queue_id >= fp_ops[port_id].nb_tx or nb_pkts < 0:
         return 0
     fq = &fp_ops[port_id].txq[queue_id]
+    if nb_pkts == 0:
+        return fq.burst(fq.q, tmp, 0)       # DPDK drivers reap finished sends on every call
     if type(tx_pkts) is MbufBurst:
         b = <MbufBurst>tx_pkts
         if nb_pkts > b.size:
@@ -222,8 +224,8 @@ cdef inline void rx_finish(pyrtap_mbuf *m, uint32_t length, uint32_t seg_room,
     m.nb_segs = nseg
 
 
-cdef inline void count_frame(qstats *st, pyrtap_mbuf *m) noexcept nogil:
-    """Size bin and destination class of one frame (xstats)."""
+cdef inline void count_frame(qstats *st, pyrtap_mbuf *m, uint64_t one=1) noexcept nogil:
+    """Size bin and destination class of one frame (xstats); ``one`` = -1 takes it back."""
     cdef uint32_t len = m.pkt_len
     cdef uint8_t *eth = pyrtap_mbuf_data(m)
     cdef int b
@@ -241,13 +243,13 @@ cdef inline void count_frame(qstats *st, pyrtap_mbuf *m) noexcept nogil:
         b = 5
     else:
         b = 6
-    st.size_bins[b] += 1
+    st.size_bins[b] += one
     if m.data_len < 6 or not (eth[0] & 1):
-        st.unicast += 1
+        st.unicast += one
     elif (eth[0] & eth[1] & eth[2] & eth[3] & eth[4] & eth[5]) == 0xFF:
-        st.broadcast += 1
+        st.broadcast += one
     else:
-        st.multicast += 1
+        st.multicast += one
 
 
 cdef inline void rx_count(qstats *st, pyrtap_mbuf *m, const uint8_t *vhdr) noexcept nogil:
@@ -269,19 +271,22 @@ cdef uint64_t TX_SEG_FLAGS = (1ULL << 50) | (1ULL << 42)                 # TCP_S
 cdef uint64_t TX_CSUM_FLAGS = (3ULL << 52) | (1ULL << 54) | (1ULL << 58)  # L4 mask | IP | outer IP
 
 
-cdef inline void tx_count(qstats *st, pyrtap_mbuf *m) noexcept nogil:
-    """Per-packet Tx counters, at the time the driver accepts the packet."""
-    st.packets += 1
-    st.bytes += m.pkt_len
+cdef inline void tx_count(qstats *st, pyrtap_mbuf *m, uint64_t one=1) noexcept nogil:
+    """Per-packet Tx counters, at the time the driver accepts the packet.
+
+    ``one`` = -1 (modulo 2**64) takes a packet back out of every counter, for a write
+    the kernel refused after the driver counted it."""
+    st.packets += one
+    st.bytes += one * m.pkt_len
     if not g_xstats_on:
         return
-    count_frame(st, m)
+    count_frame(st, m, one)
     if m.ol_flags & TX_SEG_FLAGS:
-        st.tso += 1
+        st.tso += one
     if m.ol_flags & TX_CSUM_FLAGS:
-        st.csum_offload += 1
+        st.csum_offload += one
     if m.nb_segs > 1:
-        st.multiseg += 1
+        st.multiseg += one
 
 
 cdef inline void tx_vnet_hdr(pyrtap_mbuf *m, uint8_t *hdr) noexcept nogil:

@@ -414,8 +414,7 @@ cdef inline void utx_complete(uring_q *q, uint32_t slot, int res, free_batch *b)
     if res < 0:
         # Counted as sent when accepted; the kernel refused it after all.
         q.st.errors += 1
-        q.st.packets -= 1
-        q.st.bytes -= m.pkt_len
+        tx_count(&q.st, m, <uint64_t>-1)
     if q.heap_iovs[slot] != NULL:
         free(q.heap_iovs[slot])
         q.heap_iovs[slot] = NULL

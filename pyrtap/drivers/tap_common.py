@@ -47,7 +47,12 @@ class TapDriverBase(EthDevOps):
         self.ring_flags = 0
         self.tap = TapDevice(devargs.get("iface") or None, self.default_iface,
                              persist="persist" in devargs)
-        self.imissed_base = 0
+        # The kernel counts drops for the interface's whole life (a persistent one
+        # outlives ports): a new port's imissed starts from the current count.
+        try:
+            self.imissed_base = self._kernel_drops()
+        except OSError:
+            self.imissed_base = 0
 
     @property
     def ifindex(self) -> int:
