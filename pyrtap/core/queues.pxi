@@ -201,6 +201,22 @@ cdef inline int alloc_rx_chain(pyrtap_pool *pool, uint32_t segs, pyrtap_mbuf **o
     return 0
 
 
+cdef inline uint32_t rx_full_read(uint32_t segs, uint32_t seg_room, uint32_t max_frame) noexcept nogil:
+    """Read length that means "truncated", or 0 when none can be told apart.
+
+    The kernel silently truncates a frame longer than the read buffer and returns
+    the buffer's length. When buffers are larger than any frame the MTU allows, a
+    read that fills one completely can only be such a truncated frame.
+    """
+    cdef uint32_t capacity = segs * seg_room
+    return capacity + VNET_HDR_LEN if capacity > max_frame else 0
+
+
+cdef inline bint rx_bad_read(long res, uint32_t full_read) noexcept nogil:
+    """A failed read, a runt, or a truncated frame: counted in ierrors, never delivered."""
+    return res < VNET_HDR_LEN + ETH_HLEN or (full_read != 0 and res >= full_read)
+
+
 cdef inline void rx_finish(pyrtap_mbuf *m, uint32_t length, uint32_t seg_room,
                            uint16_t port_id, free_batch *b) noexcept nogil:
     """Give a filled receive chain its lengths; segments the frame did not reach go back."""

@@ -15,6 +15,7 @@ ctypedef struct sys_q:
     pyrtap_pool *pool
     uint32_t segs
     uint32_t seg_room
+    uint32_t full_read         # read length meaning "truncated" (rx_full_read)
     pyrtap_mbuf *spare         # the buffer the next read goes into (NULL when stopped)
     iovec iov[64]
     # Tx
@@ -52,8 +53,8 @@ cdef uint16_t sys_rx_burst(void *qp, pyrtap_mbuf **pkts, uint16_t nb) noexcept n
             if errno != EAGAIN:
                 q.st.errors += 1
             break
-        if r < VNET_HDR_LEN + ETH_HLEN:
-            q.st.errors += 1        # runt: keep the buffer for the next read
+        if rx_bad_read(r, q.full_read):
+            q.st.errors += 1        # runt or truncated: keep the buffer for the next read
             continue
         if alloc_rx_chain(q.pool, q.segs, &fresh) < 0:
             q.st.nombuf += 1
@@ -142,6 +143,7 @@ cdef class SyscallRxQueue(_SyscallQueue):
         self.q.pool = &pool.pool
         self.q.segs = segs
         self.q.seg_room = room
+        self.q.full_read = rx_full_read(segs, room, max_frame)
         self.burst = sys_rx_burst
 
     @property

@@ -52,6 +52,7 @@ ctypedef struct uring_q:
     pyrtap_pool *pool
     uint32_t segs              # mbufs per receive buffer (1 unless scatter)
     uint32_t seg_room          # bytes of frame each segment holds
+    uint32_t full_read         # read length meaning "truncated" (rx_full_read)
     # Tx only
     uint32_t *free_slots
     uint32_t nb_free
@@ -238,7 +239,7 @@ cdef uint16_t uring_rx_burst(void *qp, pyrtap_mbuf **pkts, uint16_t nb) noexcept
         res = cqes[i].res
         m = q.slots[slot]
         q.inflight -= 1
-        if res < VNET_HDR_LEN + ETH_HLEN:
+        if rx_bad_read(res, q.full_read):
             # A read error or a runt: count it and read into the same buffer again.
             q.st.errors += 1
             urx_post(q, slot)
@@ -284,6 +285,7 @@ cdef class UringRxQueue(_UringQueue):
         self.q.pool = &pool.pool
         self.q.segs = segs
         self.q.seg_room = room
+        self.q.full_read = rx_full_read(segs, room, max_frame)
         self.burst = uring_rx_burst
 
     @property
@@ -362,7 +364,7 @@ cdef uint16_t uring_batch_rx_burst(void *qp, pyrtap_mbuf **pkts, uint16_t nb) no
             q.inflight -= 1
             if res == -EAGAIN_:
                 continue
-            if res < VNET_HDR_LEN + ETH_HLEN:
+            if rx_bad_read(res, q.full_read):
                 q.st.errors += 1
                 continue
             if alloc_rx_chain(q.pool, q.segs, &fresh) < 0:
@@ -592,7 +594,7 @@ cdef uint16_t uring_mshot_rx_burst(void *qp, pyrtap_mbuf **pkts, uint16_t nb) no
             continue
         slot = flags >> IORING_CQE_BUFFER_SHIFT
         m = q.slots[slot]
-        if res < VNET_HDR_LEN + ETH_HLEN:
+        if rx_bad_read(res, q.full_read):
             q.st.errors += 1
             mshot_add(q, slot)
             continue
@@ -640,6 +642,7 @@ cdef class UringMultishotRxQueue(_UringQueue):
         self.q.pool = &pool.pool
         self.q.segs = 1
         self.q.seg_room = room
+        self.q.full_read = rx_full_read(1, room, max_frame)
         self.q.ms.br_entries = entries
         self.q.ms.br_mask = io_uring_buf_ring_mask(entries)
         p = mmap(NULL, entries * 16, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
