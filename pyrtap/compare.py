@@ -72,7 +72,8 @@ except ImportError:  # pragma: no cover - older core
     ALL_PRESETS = ("default", "coop", "defer", "sqpoll")
 
 TX_POOL_SIZE = 8192        # shared by every Tx port of one frame size
-RX_POOL_SIZE = 4096        # per port: a full Rx ring (512 by default) plus bursts in hand
+RX_POOL_SIZE = 4096        # per port pair, at least: two full Rx rings plus bursts in hand
+DEFAULT_RING = 512         # the drivers' default ring size (nb_desc 0)
 MIN_FRAME = 14 + 20 + 8    # Ethernet + IPv4 + UDP headers
 IFACE_PREFIX = "pc"        # every interface we create is pc<token><role>
 
@@ -296,7 +297,10 @@ class Session:
             impl = Impl(key, kind, None, self._raw(self.iface("wa")), self._raw(self.iface("wb")))
         else:
             tag = "t" if kind == "net_tap" else "r%d" % len(self.impls)
-            rx_pool = self._pool("rx%s" % tag, RX_POOL_SIZE)
+            # A's and B's Rx rings are both filled from this pool: it must hold both
+            # rings and still have buffers to replace the ones handed out.
+            ring = self.nb_desc or DEFAULT_RING
+            rx_pool = self._pool("rx%s" % tag, max(RX_POOL_SIZE, 2 * ring + 2048))
             impl = Impl(key, kind, variant,
                         self._port(kind, variant, self.iface(tag + "a"), rx_pool),
                         self._port(kind, variant, self.iface(tag + "b"), rx_pool),
@@ -467,12 +471,12 @@ def _drain_port(port: int, seconds: float = 0.05) -> int:
     return got
 
 
-def _verify_loopback(pa: int, pb: int, pool, size: int) -> bool:
-    """Send 8 frames A -> B after a run; True when 8 arrive and each is exactly our frame."""
+def _verify_loopback(pa: int, pb: int, pool, size: int) -> tuple[int, int]:
+    """Send 8 frames A -> B after a run; returns (frames arrived, frames exactly ours)."""
     _drain_port(pb)
     b, rb = rte.MbufBurst(8), rte.MbufBurst(8)
     if rte.rte_pktmbuf_alloc_bulk(pool, b, 8) != 0:
-        return False
+        return 0, 0
     _length_setter(b, size)(8)
     n = rte.rte_eth_tx_burst(pa, 0, b, 8)
     if n < 8:
@@ -488,7 +492,7 @@ def _verify_loopback(pa: int, pb: int, pool, size: int) -> bool:
         else:
             time.sleep(0.001)
         seen += k
-    return n == 8 and good == 8
+    return seen, good
 
 
 def _raw_slices(fn, seconds: float, tick) -> tuple[list, float]:
@@ -530,6 +534,19 @@ def _os_write_loop(fd: int, buf: bytes, burst: int, seconds: float, tick) -> dic
     return {"packets": sent, "sent": sent, "errors": errors, "elapsed": now - t0}
 
 
+_STAT_KEYS = ("ipackets", "opackets", "imissed", "ierrors", "oerrors", "rx_nombuf")
+
+
+def _port_stats(port: int, base: dict | None = None) -> dict:
+    """rte_eth_stats_get counters (minus ``base``)."""
+    st = rte.rte_eth_stats()
+    rte.rte_eth_stats_get(port, st)
+    out = {k: getattr(st, k) for k in _STAT_KEYS}
+    if base:
+        out = {k: v - base[k] for k, v in out.items()}
+    return out
+
+
 def run_case(session: Session, impl: Impl, workload: str, size: int, burst: int,
              seconds: float, tick=lambda t: None, raw_burst: int | None = None) -> dict:
     """One timed run; returns a result record (packets, rate and diagnostics)."""
@@ -539,6 +556,8 @@ def run_case(session: Session, impl: Impl, workload: str, size: int, burst: int,
     # Kernel counters. For a TAP, rx = what the kernel got from us, tx = what it gave us.
     ka0 = _sysfs_stats(a.iface, "rx_packets", "rx_dropped")
     kb0 = _sysfs_stats(b.iface, "tx_packets", "tx_dropped")
+    if impl.kind in ("net_tap", "net_rtap"):
+        sa0, sb0 = _port_stats(a.port), _port_stats(b.port)
     busy0 = _cpu_busy()
     ru0 = resource.getrusage(resource.RUSAGE_SELF)
     frame_ok = None
@@ -575,8 +594,12 @@ def run_case(session: Session, impl: Impl, workload: str, size: int, burst: int,
     busy1 = _cpu_busy()
     ka1 = _sysfs_stats(a.iface, "rx_packets", "rx_dropped")
     kb1 = _sysfs_stats(b.iface, "tx_packets", "tx_dropped")
-    if workload == "loopback" and impl.kind in ("net_tap", "net_rtap"):
-        frame_ok = _verify_loopback(a.port, b.port, session.tx_pool(size), size)
+    if impl.kind in ("net_tap", "net_rtap"):
+        extra["port_stats"] = {"a": _port_stats(a.port, sa0), "b": _port_stats(b.port, sb0)}
+        if workload == "loopback":
+            arrived, good = _verify_loopback(a.port, b.port, session.tx_pool(size), size)
+            frame_ok = arrived == good == 8
+            extra["verify"] = "%d/8 frames arrived, %d exact" % (arrived, good)
     el = res["elapsed"]
     rec = {
         "workload": workload, "impl": impl.key, "kind": impl.kind, "devargs": impl.variant,
@@ -798,7 +821,10 @@ def render(report: dict, console) -> None:
         if r.get("others_cpus") is not None and r["others_cpus"] > 0.5:
             notes.append("others busy %.1f CPU" % r["others_cpus"])
         if r.get("frame_ok") is False:
-            notes.append("[red]frame mismatch[/red]")
+            notes.append("[red]check failed: %s[/red]" % r.get("verify", "bad frames"))
+        nombuf = r.get("port_stats", {}).get("b", {}).get("rx_nombuf", 0)
+        if nombuf:
+            notes.append("[red]B rx_nombuf %d[/red]" % nombuf)
         if r.get("nomem"):
             notes.append("alloc failed %d" % r["nomem"])
         if r.get("errors"):

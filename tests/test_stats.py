@@ -326,10 +326,13 @@ def test_new_port_on_persistent_interface_starts_at_zero(make_port, driver, pool
     assert stats_of(tp.port).imissed > 0
     assert rte.rte_dev_remove(tp.devname) == 0
     assert kstats(iface)["tx"]["dropped"] > 0                 # the interface stayed
-    tp2 = make_port(driver, iface=iface)                      # not persistent: goes at the end
+    tp2 = make_port(driver, iface=iface)                      # attaches to the persistent one
     st = stats_of(tp2.port)
     assert (st.ipackets, st.opackets, st.ibytes, st.obytes, st.imissed) == (0, 0, 0, 0, 0)
     assert all(v == 0 for v in xstats_of(tp2.port).values())
+    assert rte.rte_dev_remove(tp2.devname) == 0
+    assert kstats(iface)["tx"]["dropped"] > 0                 # still there: it was not ours
+    ip("link", "del", "dev", iface)
 
 
 # ---- rx_nombuf ---------------------------------------------------------------------------------

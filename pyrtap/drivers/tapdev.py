@@ -77,8 +77,11 @@ class TapDevice:
         try:
             self.ifindex = socket.if_nametoindex(self.created_name)
             fcntl.ioctl(self.keepalive, TUNSETQUEUE, _ifreq("", IFF_DETACH_QUEUE))
+            # Only ever set persistence, as DPDK's TAP driver: clearing it would make
+            # closing the port delete a persistent interface someone else created.
             self.persist = False
-            self.set_persist(persist)
+            if persist:
+                self.set_persist(True)
         except OSError:
             os.close(self.keepalive)
             raise
