@@ -17,7 +17,7 @@ import pytest
 
 import pyrtap as rte
 from helpers import (
-    ETH_P_TEST, MARKER, PacketSocket, chain_from, free_all, is_marked_udp,
+    ETH_P_TEST, MARKER, PacketSocket, chain_from, free_all, ip, is_marked_udp,
     make_frame, mbuf_bytes, mbuf_from, rx_poll, segments, setup_port, udp_frame,
 )
 
@@ -105,6 +105,25 @@ def test_rx_vlan_tagged_max_frame(rx_port, pool):
     try:
         assert [mbuf_bytes(m) for _, m in pkts] == [tagged, inner]
         assert _stats(rx_port.port).ierrors == 0
+    finally:
+        free_all(m for _, m in pkts)
+
+
+def test_rx_truncated_frame_is_an_error(rx_port, pool):
+    """A frame longer than the Rx buffers (the MTU raised with ip after queue setup) is
+    cut by the kernel; it counts in ierrors and is never delivered. Frames that fit
+    still arrive whole, the longest included."""
+    setup_port(rx_port.port, pool)
+    ip("link", "set", "dev", rx_port.iface, "mtu", "3000")
+    room = rte.RTE_MBUF_DEFAULT_BUF_SIZE - rte.RTE_PKTMBUF_HEADROOM
+    frames = [make_frame(2500, seed=1), make_frame(room, seed=2),
+              make_frame(room - 1, seed=3), make_frame(100, seed=4)]
+    with PacketSocket(rx_port.iface, ETH_P_TEST) as s:
+        s.send_all(frames)
+        pkts, _ = rx_poll(rx_port.port, 0, 2, settle=0.1)
+    try:
+        assert [mbuf_bytes(m) for _, m in pkts] == frames[2:]
+        assert _stats(rx_port.port).ierrors == 2
     finally:
         free_all(m for _, m in pkts)
 
