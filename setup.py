@@ -12,9 +12,18 @@ core = Extension(
     define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
 )
 
+# The benchmark's raw C baselines (pyrtap.compare): plain write()/read() loops and an
+# io_uring write loop on a TAP fd; it depends on nothing else of pyrtap.
+rawbench = Extension(
+    "pyrtap._rawbench",
+    sources=["pyrtap/_rawbench.pyx"],
+    libraries=["uring"],
+    extra_compile_args=["-O2"],
+)
+
 setup(
     ext_modules=cythonize(
-        [core],
+        [core, rawbench],
         language_level=3,
         compiler_directives={
             "boundscheck": False,

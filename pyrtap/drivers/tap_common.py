@@ -26,6 +26,14 @@ MAX_RING_SIZE = 4096
 DEFAULT_BURST = 32
 
 
+def _queue_stats(stats, i: int, s: dict, q_packets: list, q_bytes: list) -> None:
+    # DPDK reports per-queue counters for the first RTE_ETHDEV_QUEUE_STAT_CNTRS queues.
+    if i < RTE_ETHDEV_QUEUE_STAT_CNTRS:
+        q_packets[i] = s["packets"]
+        q_bytes[i] = s["bytes"]
+        stats.q_errors[i] += s["errors"]
+
+
 def _neg_errno(e: BaseException) -> int:
     return -(getattr(e, "errno", None) or errno.EIO)
 
@@ -252,33 +260,22 @@ class TapDriverBase(EthDevOps):
         return netlink.link_stats64(self.tap.ifindex)["tx_dropped"]
 
     def stats_get(self, dev, stats) -> int:
-        for attr in ("q_ipackets", "q_ibytes", "q_opackets", "q_obytes", "q_errors"):
-            setattr(stats, attr, [0] * RTE_ETHDEV_QUEUE_STAT_CNTRS)
-        stats.ipackets = stats.ibytes = stats.ierrors = stats.rx_nombuf = 0
-        stats.opackets = stats.obytes = stats.oerrors = 0
+        stats.__init__()
         for i, q in enumerate(dev.rx_queues):
-            if q is None:
-                continue
-            s = q.stats()
-            stats.ipackets += s["packets"]
-            stats.ibytes += s["bytes"]
-            stats.ierrors += s["errors"]
-            stats.rx_nombuf += s["nombuf"]
-            if i < RTE_ETHDEV_QUEUE_STAT_CNTRS:
-                stats.q_ipackets[i] = s["packets"]
-                stats.q_ibytes[i] = s["bytes"]
-                stats.q_errors[i] += s["errors"]
+            s = q.stats() if q is not None else None
+            if s:
+                stats.ipackets += s["packets"]
+                stats.ibytes += s["bytes"]
+                stats.ierrors += s["errors"]
+                stats.rx_nombuf += s["nombuf"]
+                _queue_stats(stats, i, s, stats.q_ipackets, stats.q_ibytes)
         for i, q in enumerate(dev.tx_queues):
-            if q is None:
-                continue
-            s = q.stats()
-            stats.opackets += s["packets"]
-            stats.obytes += s["bytes"]
-            stats.oerrors += s["errors"]
-            if i < RTE_ETHDEV_QUEUE_STAT_CNTRS:
-                stats.q_opackets[i] = s["packets"]
-                stats.q_obytes[i] = s["bytes"]
-                stats.q_errors[i] += s["errors"]
+            s = q.stats() if q is not None else None
+            if s:
+                stats.opackets += s["packets"]
+                stats.obytes += s["bytes"]
+                stats.oerrors += s["errors"]
+                _queue_stats(stats, i, s, stats.q_opackets, stats.q_obytes)
         try:
             stats.imissed = self._kernel_drops() - self.imissed_base
         except OSError as e:
