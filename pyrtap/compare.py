@@ -75,6 +75,7 @@ TX_POOL_SIZE = 8192        # shared by every Tx port of one frame size
 RX_POOL_SIZE = 4096        # per port pair, at least: two full Rx rings plus bursts in hand
 DEFAULT_RING = 512         # the drivers' default ring size (nb_desc 0)
 MIN_FRAME = 14 + 20 + 8    # Ethernet + IPv4 + UDP headers
+SQPOLL_COOLDOWN = 1.2      # > the kernel's default sq_thread_idle of 1 s
 IFACE_PREFIX = "pc"        # every interface we create is pc<token><role>
 
 
@@ -82,11 +83,31 @@ _SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
 class Interrupted(KeyboardInterrupt):
-    """Raised by our SIGINT/SIGTERM/SIGHUP handler so ``finally`` clean-ups run."""
+    """Raised at the next safe point after SIGINT/SIGTERM/SIGHUP, so clean-ups run."""
 
     def __init__(self, signum: int):
         super().__init__(signal.Signals(signum).name)
         self.signum = signum
+
+
+# Signals received (by main()'s handler). The handler only records the first one; the
+# measuring loops call check_interrupt() at least every 0.2 s and raise there. Raising
+# from the handler itself would interrupt whatever runs at that instant, and some code
+# swallows that: a KeyboardInterrupt that lands in a pyrtap.netlink call (pyroute2's
+# asyncio loop) is lost about 2% of the time. A second signal raises at once.
+_pending: list[int] = []
+
+
+def _handler(signum, frame):
+    _pending.append(signum)
+    if len(_pending) > 1:
+        raise Interrupted(_pending[0])
+
+
+def check_interrupt() -> None:
+    """Raise Interrupted if a signal came in."""
+    if _pending:
+        raise Interrupted(_pending[0])
 
 
 class BenchError(RuntimeError):
@@ -697,6 +718,7 @@ def run(plan: Plan, progress=None) -> dict:
     try:
         session.open()
         for w, size, kind, variant in cases:       # everything exists before the first run
+            check_interrupt()
             session.add(kind, variant)
             if kind in ("net_tap", "net_rtap"):
                 check_tx_pool(session.tx_pool(size), size)
@@ -706,8 +728,8 @@ def run(plan: Plan, progress=None) -> dict:
         for rep in range(plan.repeat):
             for w in plan.workloads:
                 redirected = []
-                if w == "loopback":
-                    for key in dict.fromkeys(session.add(k, p).key for (cw, _, k, p) in cases if cw == w):
+                if w == "loopback":          # A -> B in the kernel, for every pair in use
+                    for key in dict.fromkeys(impl_key(k, v) for (cw, _, k, v) in cases if cw == w):
                         impl = session.impls[key]
                         session.redirect(impl.a.iface, impl.b.iface)
                         redirected.append(impl.a.iface)
@@ -720,6 +742,7 @@ def run(plan: Plan, progress=None) -> dict:
                         label += " run %d/%d" % (rep + 1, plan.repeat)
 
                     def tick(t, base=done, label=label):
+                        check_interrupt()
                         if progress is not None:
                             progress.update(task, completed=base + min(t / plan.seconds, 0.999),
                                             description=label)
@@ -731,22 +754,28 @@ def run(plan: Plan, progress=None) -> dict:
                     try:
                         if plan.warmup > 0:
                             run_case(session, impl, w, size, plan.burst, plan.warmup,
-                                     raw_burst=plan.raw_burst)
+                                     lambda t: check_interrupt(), raw_burst=plan.raw_burst)
                         rec = run_case(session, impl, w, size, plan.burst, plan.seconds, tick,
                                        raw_burst=plan.raw_burst)
                     finally:
                         gc.enable()
                     rec["run"] = rep
+                    if impl.variant and "sqpoll" in impl.variant:
+                        # SQPOLL kernel threads spin for sq_thread_idle (1 s) after the
+                        # last submission: let them sleep before the next case runs.
+                        time.sleep(SQPOLL_COOLDOWN)
+                    check_interrupt()
                     samples.setdefault((w, size, impl.key), []).append(rec)
                     done += 1
                     if progress is not None:
                         progress.update(task, completed=done)
                 for dev in redirected:
                     session.unredirect(dev)
+                check_interrupt()
         if progress is not None:
             progress.update(task, description="cleaning up")
     finally:
-        # Signals wait until everything is removed, then interrupt as usual.
+        # Nothing may cut the clean-up short: signals are held until it is done.
         blocked = signal.pthread_sigmask(signal.SIG_BLOCK, _SIGNALS)
         try:
             problems += session.close()
@@ -886,10 +915,6 @@ def build_parser(prog: str = "python -m pyrtap.compare", **defaults) -> argparse
     return p
 
 
-def _handler(signum, frame):
-    raise Interrupted(signum)
-
-
 def main(argv: list[str] | None = None, prog: str = "python -m pyrtap.compare", **defaults) -> int:
     from rich.console import Console
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
@@ -914,6 +939,7 @@ def main(argv: list[str] | None = None, prog: str = "python -m pyrtap.compare", 
     err.print("pyrtap compare: %d runs of %.1f s (+%.1f s warm-up), about %.0f s" % (
         n, plan.seconds, plan.warmup, n * (plan.seconds + plan.warmup) + 2))
     sigs = _SIGNALS
+    _pending.clear()
     old = {s: signal.signal(s, _handler) for s in sigs}
     progress = None
     if not args.no_progress:
