@@ -62,11 +62,29 @@ ctypedef struct uring_q:
     mshot_state ms
 
 
+# The first SQPOLL ring of the process: later ones attach to its SQ thread
+# (IORING_SETUP_ATTACH_WQ) instead of each starting a kernel thread that spins on a CPU.
+cdef int g_sqpoll_fd = -1
+
+
 cdef int uring_init(uring_q *q, uint32_t entries, unsigned flags) except -1:
+    global g_sqpoll_fd
     cdef io_uring_params p
+    cdef int rc
     memset(&p, 0, sizeof(p))
     p.flags = flags
-    cdef int rc = io_uring_queue_init_params(entries, &q.ring, &p)
+    if flags & IORING_SETUP_SQPOLL and g_sqpoll_fd >= 0:
+        p.flags |= IORING_SETUP_ATTACH_WQ
+        p.wq_fd = g_sqpoll_fd
+        rc = io_uring_queue_init_params(entries, &q.ring, &p)
+        if rc == 0:
+            q.defer = False
+            return 0
+        p.flags = flags          # that ring is gone: this one leads from now on
+        p.wq_fd = 0
+    rc = io_uring_queue_init_params(entries, &q.ring, &p)
+    if rc == 0 and flags & IORING_SETUP_SQPOLL:
+        g_sqpoll_fd = q.ring.ring_fd
     if rc < 0:
         raise OSError(-rc, "io_uring_queue_init(%d entries, flags 0x%x) failed: %s"
                       % (entries, flags, os.strerror(-rc)))
@@ -124,6 +142,18 @@ cdef int uring_cancel_drain(uring_q *q, complete_fn done) noexcept nogil:
     return q.inflight
 
 
+cdef void uring_exit(uring_q *q) noexcept nogil:
+    """Tear a ring down. The registered file goes first, synchronously: the ring's own
+    teardown runs later in a kernel worker, and until then it would keep the TAP queue
+    attached (and a closed non-persistent interface alive)."""
+    global g_sqpoll_fd
+    if q.ring.ring_fd == g_sqpoll_fd:
+        g_sqpoll_fd = -1
+    if q.sqe_flags & IOSQE_FIXED_FILE:
+        io_uring_unregister_files(&q.ring)
+    io_uring_queue_exit(&q.ring)
+
+
 cdef class _UringQueue(Queue):
     cdef uring_q q
     cdef bint ring_ready
@@ -131,9 +161,7 @@ cdef class _UringQueue(Queue):
     def __dealloc__(self):
         cdef uint32_t i
         if self.ring_ready:
-            if self.q.sqe_flags & IOSQE_FIXED_FILE:
-                io_uring_unregister_files(&self.q.ring)
-            io_uring_queue_exit(&self.q.ring)
+            uring_exit(&self.q)
         if self.q.heap_iovs != NULL:
             for i in range(self.q.nb_desc):
                 free(self.q.heap_iovs[i])
@@ -176,16 +204,9 @@ cdef class _UringQueue(Queue):
         return self.q.ring.ring_fd
 
     def close(self):
-        """Release the ring (the queue must be stopped).
-
-        The registered file is unregistered first, synchronously: the ring's own
-        teardown runs later in a kernel worker, and until then it would keep the TAP
-        queue attached (and a closed non-persistent interface alive).
-        """
+        """Release the ring (the queue must be stopped)."""
         if self.ring_ready:
-            if self.q.sqe_flags & IOSQE_FIXED_FILE:
-                io_uring_unregister_files(&self.q.ring)
-            io_uring_queue_exit(&self.q.ring)
+            uring_exit(&self.q)
             self.ring_ready = False
 
 
@@ -239,6 +260,12 @@ cdef uint16_t uring_rx_burst(void *qp, pyrtap_mbuf **pkts, uint16_t nb) noexcept
         res = cqes[i].res
         m = q.slots[slot]
         q.inflight -= 1
+        if res == -EAGAIN:
+            # Every armed read on the fd is woken by each arriving frame (io_uring's
+            # read polls are not exclusive); those beaten to it complete with -EAGAIN
+            # because the fd is non-blocking. Not an error: post it again.
+            urx_post(q, slot)
+            continue
         if rx_bad_read(res, q.full_read):
             # A read error or a runt: count it and read into the same buffer again.
             q.st.errors += 1
@@ -334,8 +361,6 @@ cdef class UringRxQueue(_UringQueue):
 cdef extern from "<linux/fs.h>" nogil:
     int RWF_NOWAIT
 
-cdef extern from "<errno.h>" nogil:
-    int EAGAIN_ "EAGAIN"
 
 
 cdef uint16_t uring_batch_rx_burst(void *qp, pyrtap_mbuf **pkts, uint16_t nb) noexcept nogil:
@@ -362,7 +387,7 @@ cdef uint16_t uring_batch_rx_burst(void *qp, pyrtap_mbuf **pkts, uint16_t nb) no
             slot = <uint32_t>cqes[i].user_data
             res = cqes[i].res
             q.inflight -= 1
-            if res == -EAGAIN_:
+            if res == -EAGAIN:
                 continue
             if rx_bad_read(res, q.full_read):
                 q.st.errors += 1

@@ -36,6 +36,7 @@ cdef extern from "<liburing.h>" nogil:
         uint32_t sq_thread_cpu
         uint32_t sq_thread_idle
         uint32_t features
+        uint32_t wq_fd
 
     struct io_uring:
         unsigned flags
@@ -51,6 +52,7 @@ cdef extern from "<liburing.h>" nogil:
 
     enum:
         IORING_SETUP_SQPOLL
+        IORING_SETUP_ATTACH_WQ
         IORING_SETUP_COOP_TASKRUN
         IORING_SETUP_SINGLE_ISSUER
         IORING_SETUP_DEFER_TASKRUN
