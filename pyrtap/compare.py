@@ -63,8 +63,9 @@ WORKLOADS = ("tx", "loopback")
 IMPLS = ("raw", "raw-uring", "os.write", "net_tap", "net_rtap")
 DEFAULT_IMPLS = ("raw", "raw-uring", "net_tap", "net_rtap")
 TX_ONLY_IMPLS = ("raw-uring", "os.write")
-DEFAULT_PRESETS = ("default", "defer")
-DEFAULT_RTAP = tuple("uring=%s" % p for p in DEFAULT_PRESETS)
+# net_rtap as DPDK's C driver designs it (one read posted per descriptor), and its two
+# other Rx modes: one multishot read, and per-burst batches of non-waiting reads.
+DEFAULT_RTAP = ("uring=default", "rx=multishot", "rx=batch")
 try:
     from pyrtap._core import URING_PRESETS as _PRESETS
     ALL_PRESETS = tuple(_PRESETS)
@@ -889,7 +890,7 @@ def _csv(conv=str, allowed=None):
 
 def build_parser(prog: str = "python -m pyrtap.compare", **defaults) -> argparse.ArgumentParser:
     d = dict(seconds=2.0, warmup=0.2, repeat=1, sizes=(64, 1500), workloads=WORKLOADS,
-             impls=DEFAULT_IMPLS, presets=DEFAULT_PRESETS, burst=32, raw_burst=None,
+             impls=DEFAULT_IMPLS, presets=None, burst=32, raw_burst=None,
              nb_desc=0, json="results/compare.json")
     d.update(defaults)
     p = argparse.ArgumentParser(prog=prog, description=__doc__.split("\n\n")[0],
@@ -902,10 +903,10 @@ def build_parser(prog: str = "python -m pyrtap.compare", **defaults) -> argparse
     p.add_argument("--impls", type=_csv(allowed=IMPLS), default=d["impls"],
                    help="implementations, from %s (default %s)" % (",".join(IMPLS), ",".join(d["impls"])))
     p.add_argument("--presets", type=_csv(allowed=ALL_PRESETS), default=d["presets"],
-                   help="net_rtap uring= presets, from %s (default %s)" % (",".join(ALL_PRESETS), ",".join(d["presets"])))
+                   help="net_rtap variants given as uring= presets only, from %s" % ",".join(ALL_PRESETS))
     p.add_argument("--rtap", default=d.get("rtap"), metavar="'DEVARGS;DEVARGS'",
                    help="net_rtap variants as devargs, ';'-separated, e.g. 'uring=defer;uring=defer,rx=multishot' "
-                        "(replaces --presets)")
+                        "(default '%s')" % ";".join(DEFAULT_RTAP))
     p.add_argument("--burst", type=int, default=d["burst"], help="burst size (default %(default)s)")
     p.add_argument("--raw-burst", type=int, default=d["raw_burst"],
                    help="writes per read-drain in the raw loopback (default: --burst)")
@@ -930,8 +931,12 @@ def main(argv: list[str] | None = None, prog: str = "python -m pyrtap.compare", 
     if min(args.sizes) < MIN_FRAME or max(args.sizes) > 1514:
         err.print("[red]error:[/red] --sizes must be within %d..1514 (MTU 1500)" % MIN_FRAME)
         return 2
-    rtap = (tuple(v.strip() for v in args.rtap.split(";") if v.strip()) if args.rtap
-            else tuple("uring=%s" % p for p in args.presets))
+    if args.presets:
+        rtap = tuple("uring=%s" % p for p in args.presets)
+    elif args.rtap:
+        rtap = tuple(v.strip() for v in args.rtap.split(";") if v.strip())
+    else:
+        rtap = DEFAULT_RTAP
     plan = Plan(workloads=args.workloads, sizes=args.sizes, impls=args.impls, rtap=rtap,
                 burst=args.burst, raw_burst=args.raw_burst, seconds=args.seconds,
                 warmup=args.warmup, repeat=args.repeat, nb_desc=args.nb_desc)
