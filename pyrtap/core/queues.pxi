@@ -217,6 +217,18 @@ cdef inline bint rx_bad_read(long res, uint32_t full_read) noexcept nogil:
     return res < VNET_HDR_LEN + ETH_HLEN or (full_read != 0 and res >= full_read)
 
 
+cdef inline void rx_fill_iov(pyrtap_mbuf *m, uint32_t seg_room, uint32_t segs, iovec *iov) noexcept nogil:
+    """Scatter list of a receive chain: the virtio-net header lands in the first
+    segment's headroom, just before the frame; each segment takes ``seg_room`` bytes."""
+    cdef uint32_t k
+    iov[0].iov_base = pyrtap_mbuf_data(m) - VNET_HDR_LEN
+    iov[0].iov_len = seg_room + VNET_HDR_LEN
+    for k in range(1, segs):
+        m = pyrtap_mbuf_next(m)
+        iov[k].iov_base = pyrtap_mbuf_data(m)
+        iov[k].iov_len = seg_room
+
+
 cdef inline void rx_finish(pyrtap_mbuf *m, uint32_t length, uint32_t seg_room,
                            uint16_t port_id, free_batch *b) noexcept nogil:
     """Give a filled receive chain its lengths; segments the frame did not reach go back."""
@@ -303,6 +315,29 @@ cdef inline void tx_count(qstats *st, pyrtap_mbuf *m, uint64_t one=1) noexcept n
         st.csum_offload += one
     if m.nb_segs > 1:
         st.multiseg += one
+
+
+cdef inline pyrtap_mbuf *rx_take(qstats *st, pyrtap_pool *pool, uint32_t segs, uint32_t seg_room,
+                                 uint32_t full_read, uint16_t port_id, pyrtap_mbuf **buf,
+                                 long res, free_batch *b) noexcept nogil:
+    """One finished read of ``res`` bytes into the chain ``*buf``, for every Rx path.
+
+    Returns the packet to hand to the application, with a fresh chain now in ``*buf``;
+    or NULL, counted in ``st``, for a bad read (ierrors) or when no replacement can be
+    allocated (rx_nombuf: the frame is dropped and ``*buf`` is read into again).
+    """
+    cdef pyrtap_mbuf *m = buf[0]
+    cdef pyrtap_mbuf *fresh
+    if rx_bad_read(res, full_read):
+        st.errors += 1
+        return NULL
+    if alloc_rx_chain(pool, segs, &fresh) < 0:
+        st.nombuf += 1
+        return NULL
+    rx_finish(m, <uint32_t>res - VNET_HDR_LEN, seg_room, port_id, b)
+    rx_count(st, m, pyrtap_mbuf_data(m) - VNET_HDR_LEN)
+    buf[0] = fresh
+    return m
 
 
 cdef inline void tx_vnet_hdr(pyrtap_mbuf *m, uint8_t *hdr) noexcept nogil:

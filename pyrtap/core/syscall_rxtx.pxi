@@ -26,10 +26,8 @@ ctypedef struct sys_q:
 cdef uint16_t sys_rx_burst(void *qp, pyrtap_mbuf **pkts, uint16_t nb) noexcept nogil:
     cdef sys_q *q = <sys_q *>qp
     cdef pyrtap_mbuf *m
-    cdef pyrtap_mbuf *fresh
     cdef free_batch b
     cdef ssize_t r
-    cdef uint32_t k
     cdef uint16_t nrx = 0
     if q.spare == NULL:
         return 0        # not started
@@ -41,29 +39,16 @@ cdef uint16_t sys_rx_burst(void *qp, pyrtap_mbuf **pkts, uint16_t nb) noexcept n
         if q.segs == 1:
             r = read(q.fd, pyrtap_mbuf_data(m) - VNET_HDR_LEN, q.seg_room + VNET_HDR_LEN)
         else:
-            q.iov[0].iov_base = pyrtap_mbuf_data(m) - VNET_HDR_LEN
-            q.iov[0].iov_len = q.seg_room + VNET_HDR_LEN
-            for k in range(1, q.segs):
-                m = pyrtap_mbuf_next(m)
-                q.iov[k].iov_base = pyrtap_mbuf_data(m)
-                q.iov[k].iov_len = q.seg_room
-            m = q.spare
+            rx_fill_iov(m, q.seg_room, q.segs, q.iov)
             r = readv(q.fd, q.iov, q.segs)
         if r < 0:
             if errno != EAGAIN:
                 q.st.errors += 1
             break
-        if rx_bad_read(r, q.full_read):
-            q.st.errors += 1        # runt or truncated: keep the buffer for the next read
-            continue
-        if alloc_rx_chain(q.pool, q.segs, &fresh) < 0:
-            q.st.nombuf += 1
-            continue
-        q.spare = fresh
-        rx_finish(m, <uint32_t>r - VNET_HDR_LEN, q.seg_room, q.port_id, &b)
-        rx_count(&q.st, m, pyrtap_mbuf_data(m) - VNET_HDR_LEN)
-        pkts[nrx] = m
-        nrx += 1
+        m = rx_take(&q.st, q.pool, q.segs, q.seg_room, q.full_read, q.port_id, &q.spare, r, &b)
+        if m != NULL:
+            pkts[nrx] = m
+            nrx += 1
     batch_flush(&b)
     return nrx
 

@@ -217,7 +217,6 @@ cdef inline void urx_post(uring_q *q, uint32_t slot, int rw_flags=0) noexcept no
     cdef pyrtap_mbuf *m = q.slots[slot]
     cdef io_uring_sqe *sqe = io_uring_get_sqe(&q.ring)
     cdef iovec *iov
-    cdef uint32_t k
     # The SQ has nb_desc + 1 entries and at most nb_desc descriptors exist, so an
     # entry is always free here.
     if q.segs == 1:
@@ -225,12 +224,7 @@ cdef inline void urx_post(uring_q *q, uint32_t slot, int rw_flags=0) noexcept no
                            q.seg_room + VNET_HDR_LEN, 0)
     else:
         iov = &q.iovs[slot * q.iov_per_slot]
-        iov[0].iov_base = pyrtap_mbuf_data(m) - VNET_HDR_LEN
-        iov[0].iov_len = q.seg_room + VNET_HDR_LEN
-        for k in range(1, q.segs):
-            m = pyrtap_mbuf_next(m)
-            iov[k].iov_base = pyrtap_mbuf_data(m)
-            iov[k].iov_len = q.seg_room
+        rx_fill_iov(m, q.seg_room, q.segs, iov)
         io_uring_prep_readv(sqe, q.sqe_fd, iov, q.segs, 0)
     sqe.rw_flags = rw_flags
     sqe.flags = q.sqe_flags
@@ -243,9 +237,8 @@ cdef uint16_t uring_rx_burst(void *qp, pyrtap_mbuf **pkts, uint16_t nb) noexcept
     cdef uring_q *q = <uring_q *>qp
     cdef io_uring_cqe *cqes[BURST_MAX]
     cdef pyrtap_mbuf *m
-    cdef pyrtap_mbuf *fresh
     cdef free_batch b
-    cdef uint32_t i, n, slot, length
+    cdef uint32_t i, n, slot
     cdef int res
     cdef uint16_t nrx = 0
     if q.defer:
@@ -266,23 +259,12 @@ cdef uint16_t uring_rx_burst(void *qp, pyrtap_mbuf **pkts, uint16_t nb) noexcept
             # because the fd is non-blocking. Not an error: post it again.
             urx_post(q, slot)
             continue
-        if rx_bad_read(res, q.full_read):
-            # A read error or a runt: count it and read into the same buffer again.
-            q.st.errors += 1
-            urx_post(q, slot)
-            continue
-        if alloc_rx_chain(q.pool, q.segs, &fresh) < 0:
-            # No replacement: drop the frame and keep the buffer on the descriptor.
-            q.st.nombuf += 1
-            urx_post(q, slot)
-            continue
-        length = res - VNET_HDR_LEN
-        rx_finish(m, length, q.seg_room, q.port_id, &b)
-        rx_count(&q.st, m, pyrtap_mbuf_data(m) - VNET_HDR_LEN)
-        pkts[nrx] = m
-        nrx += 1
-        q.slots[slot] = fresh
-        urx_post(q, slot)
+        m = rx_take(&q.st, q.pool, q.segs, q.seg_room, q.full_read, q.port_id,
+                    &q.slots[slot], res, &b)
+        if m != NULL:
+            pkts[nrx] = m
+            nrx += 1
+        urx_post(q, slot)       # a fresh chain, or the same one after a bad read
     io_uring_cq_advance(&q.ring, n)
     uring_submit(q)
     batch_flush(&b)
@@ -367,7 +349,6 @@ cdef uint16_t uring_batch_rx_burst(void *qp, pyrtap_mbuf **pkts, uint16_t nb) no
     cdef uring_q *q = <uring_q *>qp
     cdef io_uring_cqe *cqes[BURST_MAX]
     cdef pyrtap_mbuf *m
-    cdef pyrtap_mbuf *fresh
     cdef free_batch b
     cdef uint32_t i, n, k, slot, got = 0
     cdef int res
@@ -389,18 +370,11 @@ cdef uint16_t uring_batch_rx_burst(void *qp, pyrtap_mbuf **pkts, uint16_t nb) no
             q.inflight -= 1
             if res == -EAGAIN:
                 continue
-            if rx_bad_read(res, q.full_read):
-                q.st.errors += 1
-                continue
-            if alloc_rx_chain(q.pool, q.segs, &fresh) < 0:
-                q.st.nombuf += 1
-                continue
-            m = q.slots[slot]
-            rx_finish(m, res - VNET_HDR_LEN, q.seg_room, q.port_id, &b)
-            rx_count(&q.st, m, pyrtap_mbuf_data(m) - VNET_HDR_LEN)
-            pkts[nrx] = m
-            nrx += 1
-            q.slots[slot] = fresh
+            m = rx_take(&q.st, q.pool, q.segs, q.seg_room, q.full_read, q.port_id,
+                        &q.slots[slot], res, &b)
+            if m != NULL:
+                pkts[nrx] = m
+                nrx += 1
         io_uring_cq_advance(&q.ring, n)
         got += n
     batch_flush(&b)
@@ -597,7 +571,6 @@ cdef uint16_t uring_mshot_rx_burst(void *qp, pyrtap_mbuf **pkts, uint16_t nb) no
     cdef uring_q *q = <uring_q *>qp
     cdef io_uring_cqe *cqes[BURST_MAX]
     cdef pyrtap_mbuf *m
-    cdef pyrtap_mbuf *fresh
     cdef free_batch b
     cdef uint32_t i, n, slot, flags
     cdef int res
@@ -618,21 +591,12 @@ cdef uint16_t uring_mshot_rx_burst(void *qp, pyrtap_mbuf **pkts, uint16_t nb) no
         if not (flags & IORING_CQE_F_BUFFER):
             continue
         slot = flags >> IORING_CQE_BUFFER_SHIFT
-        m = q.slots[slot]
-        if rx_bad_read(res, q.full_read):
-            q.st.errors += 1
-            mshot_add(q, slot)
-            continue
-        if pool_get_bulk(q.pool, &fresh, 1) < 0:
-            q.st.nombuf += 1
-            mshot_add(q, slot)
-            continue
-        rx_finish(m, res - VNET_HDR_LEN, q.seg_room, q.port_id, &b)
-        rx_count(&q.st, m, pyrtap_mbuf_data(m) - VNET_HDR_LEN)
-        pkts[nrx] = m
-        nrx += 1
-        q.slots[slot] = fresh
-        mshot_add(q, slot)
+        m = rx_take(&q.st, q.pool, 1, q.seg_room, q.full_read, q.port_id,
+                    &q.slots[slot], res, &b)
+        if m != NULL:
+            pkts[nrx] = m
+            nrx += 1
+        mshot_add(q, slot)      # back into the buffer ring: a fresh mbuf or the same one
     if n:
         io_uring_cq_advance(&q.ring, n)
     mshot_publish(q)
