@@ -57,7 +57,8 @@ def frame_seed(frame: bytes) -> int:
     return struct.unpack("!I", frame[14:18])[0]
 
 
-def _csum(data: bytes) -> int:
+def inet_checksum(data: bytes) -> int:
+    """The Internet checksum (RFC 1071) of ``data``: the inverted one's-complement sum."""
     if len(data) % 2:
         data += b"\0"
     s = sum(struct.unpack("!%dH" % (len(data) // 2), data))
@@ -73,10 +74,10 @@ def udp_frame(src_ip: str, dst_ip: str, sport: int, dport: int, payload: bytes,
     ulen = 8 + len(payload)
     pseudo = sip + dip + struct.pack("!BBH", 0, 17, ulen)
     udp = struct.pack("!HHHH", sport, dport, ulen, 0) + payload
-    ucs = _csum(pseudo + udp) or 0xFFFF
+    ucs = inet_checksum(pseudo + udp) or 0xFFFF
     udp = udp[:6] + struct.pack("!H", ucs) + udp[8:]
     ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + ulen, 0, 0x4000, 64, 17, 0, sip, dip)
-    ip = ip[:10] + struct.pack("!H", _csum(ip)) + ip[12:]
+    ip = ip[:10] + struct.pack("!H", inet_checksum(ip)) + ip[12:]
     return dst + src + struct.pack("!H", ETH_P_IP) + ip + udp
 
 

@@ -36,6 +36,19 @@ def _stats(port):
     return st
 
 
+def send_one(tap_port, m) -> list[bytes]:
+    """Transmit one packet on queue 0 and return what the interface saw (one frame)."""
+    with PacketSocket(tap_port.iface, ETH_P_TEST) as s:
+        assert rte.rte_eth_tx_burst(tap_port.port, 0, [m], 1) == 1
+        return s.capture(1)
+
+
+def stop_all_back(tap_port, pool) -> None:
+    """Stop the port: every mbuf handed to the driver is back in the pool."""
+    assert rte.rte_eth_dev_stop(tap_port.port) == 0
+    assert pool.in_use_count() == 0
+
+
 # ---- Rx ------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("container", ["MbufBurst", "list"])
@@ -277,8 +290,7 @@ def test_tx_exact_bytes(tap_port, pool, container):
         assert sent == len(frames)
         got = s.capture(len(frames))
     assert got == frames
-    assert rte.rte_eth_dev_stop(tap_port.port) == 0
-    assert pool.in_use_count() == 0
+    stop_all_back(tap_port, pool)
 
 
 def test_tx_chain_of_three(tap_port, pool):
@@ -288,12 +300,8 @@ def test_tx_chain_of_three(tap_port, pool):
     parts = [frame[:14], frame[14:500], frame[500:]]
     m = chain_from(pool, parts)
     assert m.nb_segs == 3 and m.pkt_len == len(frame)
-    with PacketSocket(tap_port.iface, ETH_P_TEST) as s:
-        assert rte.rte_eth_tx_burst(tap_port.port, 0, [m], 1) == 1
-        got = s.capture(1)
-    assert got == [frame]
-    assert rte.rte_eth_dev_stop(tap_port.port) == 0
-    assert pool.in_use_count() == 0
+    assert send_one(tap_port, m) == [frame]
+    stop_all_back(tap_port, pool)
 
 
 def test_tx_chain_with_empty_and_tiny_segments(tap_port, pool):
@@ -305,12 +313,8 @@ def test_tx_chain_with_empty_and_tiny_segments(tap_port, pool):
     empty = rte.rte_pktmbuf_alloc(pool)
     assert rte.rte_pktmbuf_chain(m, empty) == 0
     assert m.nb_segs == 6 and m.pkt_len == len(frame) and m.data_len == 0
-    with PacketSocket(tap_port.iface, ETH_P_TEST) as s:
-        assert rte.rte_eth_tx_burst(tap_port.port, 0, [m], 1) == 1
-        got = s.capture(1)
-    assert got == [frame]
-    assert rte.rte_eth_dev_stop(tap_port.port) == 0
-    assert pool.in_use_count() == 0
+    assert send_one(tap_port, m) == [frame]
+    stop_all_back(tap_port, pool)
 
 
 def test_tx_clone(tap_port, pool):
@@ -335,8 +339,7 @@ def test_tx_clone(tap_port, pool):
         assert rte.rte_eth_tx_burst(tap_port.port, 0, [orig], 1) == 1
         got = s.capture(1)
     assert got == [frame]
-    assert rte.rte_eth_dev_stop(tap_port.port) == 0
-    assert pool.in_use_count() == 0
+    stop_all_back(tap_port, pool)
 
 
 def test_tx_clone_of_chain(tap_port, pool):
@@ -346,14 +349,10 @@ def test_tx_clone_of_chain(tap_port, pool):
     orig = chain_from(pool, [frame[:100], frame[100:]])
     clone = rte.rte_pktmbuf_clone(orig, pool)
     assert clone is not None and clone.nb_segs == 2
-    with PacketSocket(tap_port.iface, ETH_P_TEST) as s:
-        assert rte.rte_eth_tx_burst(tap_port.port, 0, [clone], 1) == 1
-        got = s.capture(1)
-    assert got == [frame]
+    assert send_one(tap_port, clone) == [frame]
     assert mbuf_bytes(orig) == frame
     rte.rte_pktmbuf_free(orig)
-    assert rte.rte_eth_dev_stop(tap_port.port) == 0
-    assert pool.in_use_count() == 0
+    stop_all_back(tap_port, pool)
 
 
 @pytest.mark.parametrize("data_off", [0, 5, 9, 10])
@@ -370,12 +369,8 @@ def test_tx_small_headroom(tap_port, pool, data_off):
     assert rte.rte_pktmbuf_append(m, grow) is not None
     rte.rte_pktmbuf_mtod(m)[:] = np.frombuffer(frame, np.uint8)
     assert m.data_len == len(frame) and rte.rte_pktmbuf_headroom(m) == data_off
-    with PacketSocket(tap_port.iface, ETH_P_TEST) as s:
-        assert rte.rte_eth_tx_burst(tap_port.port, 0, [m], 1) == 1
-        got = s.capture(1)
-    assert got == [frame]
-    assert rte.rte_eth_dev_stop(tap_port.port) == 0
-    assert pool.in_use_count() == 0
+    assert send_one(tap_port, m) == [frame]
+    stop_all_back(tap_port, pool)
 
 
 def test_tx_mbuf_kept_by_refcnt(tap_port, pool):
@@ -394,8 +389,7 @@ def test_tx_mbuf_kept_by_refcnt(tap_port, pool):
         assert rte.rte_eth_dev_start(tap_port.port) == 0
         assert rte.rte_eth_tx_burst(tap_port.port, 0, [m], 1) == 1
         assert s.capture(1) == [frame]
-    assert rte.rte_eth_dev_stop(tap_port.port) == 0
-    assert pool.in_use_count() == 0
+    stop_all_back(tap_port, pool)
 
 
 def test_tx_partial_acceptance_keeps_order(tap_port, pool, driver):
@@ -418,8 +412,7 @@ def test_tx_partial_acceptance_keeps_order(tap_port, pool, driver):
         got = s.capture(len(frames))
     assert got == frames
     assert sum(accepted) == len(frames)
-    assert rte.rte_eth_dev_stop(tap_port.port) == 0
-    assert pool.in_use_count() == 0
+    stop_all_back(tap_port, pool)
 
 
 def test_tx_link_down_counts_errors(tap_port, pool):
@@ -444,12 +437,8 @@ def test_tx_adj_then_send(tap_port, pool):
     frame = make_frame(120, seed=12)
     m = mbuf_from(pool, b"\xee" * 20 + frame)
     assert rte.rte_pktmbuf_adj(m, 20) is not None
-    with PacketSocket(tap_port.iface, ETH_P_TEST) as s:
-        assert rte.rte_eth_tx_burst(tap_port.port, 0, [m], 1) == 1
-        got = s.capture(1)
-    assert got == [frame]
-    assert rte.rte_eth_dev_stop(tap_port.port) == 0
-    assert pool.in_use_count() == 0
+    assert send_one(tap_port, m) == [frame]
+    stop_all_back(tap_port, pool)
 
 
 def test_tx_1023_segments_ok_1024_counted_as_error(tap_port, make_pool):

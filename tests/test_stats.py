@@ -24,7 +24,7 @@ import time
 import pytest
 
 import pyrtap as rte
-from helpers import DST_MAC, MARKER, SRC_MAC, PacketSocket, chain_from, ip, is_marked_udp, \
+from helpers import DST_MAC, MARKER, SRC_MAC, PacketSocket, chain_from, inet_checksum, ip, is_marked_udp, \
     is_test_frame, make_frame, mbuf_bytes, mbuf_from, setup_port, udp_frame
 
 EINVAL, ENODEV = errno.EINVAL, errno.ENODEV
@@ -129,6 +129,18 @@ def transmit(port: int, pool, frames, queue: int = 0) -> None:
     for m in mbufs[n:]:
         rte.rte_pktmbuf_free(m)
     assert n == len(mbufs)
+
+
+def exchange(port: int, iface: str, pool, frames) -> list:
+    """Inject ``frames`` (the port must receive exactly them, in order) and transmit them
+    back (the interface must see them all). Returns every (queue, frame) received."""
+    with PacketSocket(iface) as s:
+        s.send_all(frames)
+        got = drain(port, 0, len(frames))
+        assert [f for _, f in got if is_test_frame(f)] == frames
+        transmit(port, pool, frames)
+        assert len(s.capture(len(frames), timeout=1)) == len(frames)
+    return got
 
 
 def wait_kernel_settled(iface: str, timeout: float = 2.0) -> dict:
@@ -513,12 +525,7 @@ def test_xstats_size_bins(make_port, variant, pool):
     assert rte.rte_eth_tx_queue_setup(port, 0, 64, 0, None) == 0
     assert rte.rte_eth_dev_start(port) == 0
     frames = [make_frame(n, seed=i) for i, n in enumerate(BIN_SIZES)]
-    with PacketSocket(iface) as s:
-        s.send_all(frames)
-        got = drain(port, 0, len(frames))
-        assert [f for _, f in got if is_test_frame(f)] == frames
-        transmit(port, pool, frames)
-        assert len(s.capture(len(frames), timeout=1)) == len(frames)
+    got = exchange(port, iface, pool, frames)
     xs = xstats_of(port)
     rx_want = expected_counts(f for _, f in got)
     tx_want = expected_counts(frames)
@@ -539,12 +546,7 @@ def test_xstats_destination_classes(make_port, variant, pool):
     dsts = [BCAST] * 3 + MCASTS + MCASTS[:1] + UCASTS + [own] * 2
     frames = [frame_to(d, 64 + 10 * i, seed=i) for i, d in enumerate(dsts)]
     want = {"broadcast_packets": 3, "multicast_packets": 4, "unicast_packets": 4}
-    with PacketSocket(iface) as s:
-        s.send_all(frames)
-        got = drain(port, 0, len(frames))
-        assert [f for _, f in got if is_test_frame(f)] == frames
-        transmit(port, pool, frames)
-        assert len(s.capture(len(frames), timeout=1)) == len(frames)
+    got = exchange(port, iface, pool, frames)
     xs = xstats_of(port)
     rx_want = expected_counts(f for _, f in got)
     for c in CLASSES:
@@ -633,12 +635,8 @@ def test_counters_survive_stop_start(tap_port, pool):
 
 
 def _sum16(data: bytes) -> int:
-    if len(data) % 2:
-        data += b"\0"
-    s = sum(struct.unpack("!%dH" % (len(data) // 2), data))
-    while s >> 16:
-        s = (s & 0xFFFF) + (s >> 16)
-    return s
+    """The one's-complement sum of ``data``, not inverted."""
+    return ~inet_checksum(data) & 0xFFFF
 
 
 def _ipv4(proto: int, l4: bytes, src="192.0.2.1", dst="192.0.2.2") -> bytes:
