@@ -519,10 +519,6 @@ cdef class UringTxQueue(_UringQueue):
     def start(self):
         return 0
 
-    def reap(self):
-        """Free the mbufs of finished writes now (also done by every tx burst)."""
-        utx_reap(&self.q)
-
     def stop(self):
         """Cancel unfinished writes and return every mbuf to its pool."""
         left = uring_cancel_drain(&self.q, utx_complete)

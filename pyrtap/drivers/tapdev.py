@@ -6,7 +6,6 @@ crossing a queue fd is preceded by a 10-byte ``struct virtio_net_hdr``.
 """
 from __future__ import annotations
 
-import errno
 import fcntl
 import os
 import socket
@@ -37,8 +36,10 @@ def _ifreq(name: str, flags: int) -> bytes:
     return struct.pack("16sH22x", name.encode(), flags)
 
 
-def _open_queue(name: str) -> int:
-    """Open /dev/net/tun and attach to (or create) the TAP called ``name``; returns the fd."""
+def _open_queue(name: str) -> tuple[int, str]:
+    """Open /dev/net/tun and attach to (or create) the TAP called ``name``.
+
+    Returns the fd and the interface's name (the kernel fills in a ``%d`` template)."""
     fd = os.open("/dev/net/tun", os.O_RDWR | os.O_CLOEXEC | os.O_NONBLOCK)
     try:
         res = fcntl.ioctl(fd, TUNSETIFF, _ifreq(name, TAP_FLAGS))
@@ -119,7 +120,3 @@ class TapDevice:
         if self.keepalive >= 0:
             os.close(self.keepalive)
             self.keepalive = -1
-
-
-def errno_of(exc: BaseException, default: int = errno.EIO) -> int:
-    return getattr(exc, "errno", None) or default
