@@ -18,12 +18,14 @@ from libc.string cimport memset, memcpy
 
 from includes.mbuf cimport *
 from includes.uring cimport *
+from includes.net cimport *
 
 cnp.import_array()
 
 include "core/mempool.pxi"
 include "core/mbuf.pxi"
 include "core/burst.pxi"
+include "core/net_stub.pxi"
 include "core/queues.pxi"
 include "core/uring_rxtx.pxi"
 include "core/syscall_rxtx.pxi"

@@ -103,17 +103,27 @@ def rte_eth_dev_configure(port_id: int, nb_rx_q: int, nb_tx_q: int, conf: rte_et
         rc = _check_mtu(dev, conf.rxmode.mtu)
         if rc < 0:
             return rc
+    info = rte_eth_dev_info()
+    rc = dev.ops.dev_infos_get(dev, info)
+    if rc < 0:
+        return rc
+    for what, asked, capa in (("Rx", conf.rxmode.offloads, info.rx_offload_capa),
+                              ("Tx", conf.txmode.offloads, info.tx_offload_capa)):
+        if asked & ~capa:
+            log.error("port %d: %s offloads 0x%x requested, 0x%x not supported (capabilities 0x%x)",
+                      port_id, what, asked, asked & ~capa, capa)
+            return -errno.EINVAL
     _release_queues(dev)
-    old = (dev.nb_rx_queues, dev.nb_tx_queues)
+    old = (dev.nb_rx_queues, dev.nb_tx_queues, dev.conf)
     dev.nb_rx_queues, dev.nb_tx_queues = nb_rx_q, nb_tx_q
+    dev.conf = conf
     rc = dev.ops.dev_configure(dev)
     if rc == 0 and conf.rxmode.mtu:
         rc = dev.ops.mtu_set(dev, conf.rxmode.mtu)
     if rc < 0:
-        dev.nb_rx_queues, dev.nb_tx_queues = old
+        dev.nb_rx_queues, dev.nb_tx_queues, dev.conf = old
         dev.configured = False
         return rc
-    dev.conf = conf
     dev.rx_queues = [None] * nb_rx_q
     dev.tx_queues = [None] * nb_tx_q
     dev.configured = True
@@ -140,6 +150,16 @@ def _check_queue_setup(dev: EthDev | None, queue_id: int, nb: int, what: str) ->
     if dev.started:
         log.error("port %d: stop the port before setting up queue %d", dev.port_id, queue_id)
         return -errno.EBUSY
+    return 0
+
+
+def _check_queue_offloads(dev: EthDev, what: str, qconf, port_offloads: int, queue_capa: int) -> int:
+    """DPDK's rule: a queue may add only offloads of the queue-level capabilities."""
+    extra = (getattr(qconf, "offloads", 0) or 0) & ~port_offloads
+    if extra & ~queue_capa:
+        log.error("port %d: %s queue offloads 0x%x are not per-queue capabilities (0x%x)",
+                  dev.port_id, what, extra, queue_capa)
+        return -errno.EINVAL
     return 0
 
 
@@ -170,6 +190,9 @@ def rte_eth_rx_queue_setup(port_id: int, rx_queue_id: int, nb_rx_desc: int, sock
     nb = _ring_size(dev, nb_rx_desc, info.rx_desc_lim, info.default_rxportconf.ring_size)
     if nb < 0:
         return nb
+    rc = _check_queue_offloads(dev, "Rx", rx_conf, dev.conf.rxmode.offloads, info.rx_queue_offload_capa)
+    if rc < 0:
+        return rc
     dev.ops.rx_queue_release(dev, rx_queue_id)
     return dev.ops.rx_queue_setup(dev, rx_queue_id, nb, rx_conf, mb_pool)
 
@@ -185,6 +208,9 @@ def rte_eth_tx_queue_setup(port_id: int, tx_queue_id: int, nb_tx_desc: int, sock
     nb = _ring_size(dev, nb_tx_desc, info.tx_desc_lim, info.default_txportconf.ring_size)
     if nb < 0:
         return nb
+    rc = _check_queue_offloads(dev, "Tx", tx_conf, dev.conf.txmode.offloads, info.tx_queue_offload_capa)
+    if rc < 0:
+        return rc
     dev.ops.tx_queue_release(dev, tx_queue_id)
     return dev.ops.tx_queue_setup(dev, tx_queue_id, nb, tx_conf)
 
@@ -346,7 +372,11 @@ def rte_eth_dev_set_mtu(port_id: int, mtu: int) -> int:
     rc = _check_mtu(dev, mtu)
     if rc < 0:
         return rc
-    return dev.ops.mtu_set(dev, mtu)
+    rc = dev.ops.mtu_set(dev, mtu)
+    if rc == 0 and dev.started:
+        # The driver may have changed how a queue receives (its burst function).
+        _core.fp_ops_set(port_id, dev.rx_queues, dev.tx_queues)
+    return rc
 
 
 def _check_mtu(dev: EthDev, mtu) -> int:

@@ -332,9 +332,10 @@ def tap_port(driver, make_port):
 # ---- Rx data-path variants (added for test_control.py / test_stats.py) --------------------------
 #
 # Counting and tear-down live in each data path's own code: net_tap's read() loop and
-# net_rtap's three Rx modes (devarg rx=prepost|multishot|batch).
+# net_rtap's Rx modes (devarg rx=auto|batch|prepost|multishot; "" is the default, auto).
 
-RX_VARIANTS = [("net_rtap", ""), ("net_rtap", "rx=multishot"), ("net_rtap", "rx=batch"), ("net_tap", "")]
+RX_VARIANTS = [("net_rtap", ""), ("net_rtap", "rx=batch"), ("net_rtap", "rx=prepost"),
+               ("net_rtap", "rx=multishot"), ("net_tap", "")]
 
 
 @pytest.fixture(params=RX_VARIANTS, ids=[d + (":" + a if a else "") for d, a in RX_VARIANTS])

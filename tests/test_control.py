@@ -14,7 +14,7 @@ import time
 import pytest
 
 import pyrtap as rte
-from helpers import ETH_P_TEST, PacketSocket, ip, link_exists, link_json, make_frame, mbuf_bytes, \
+from helpers import ETH_P_TEST, PacketSocket, free_all, ip, link_exists, link_json, make_frame, mbuf_bytes, \
     mbuf_from, rx_poll, segments, setup_port
 
 ENODEV, EINVAL = errno.ENODEV, errno.EINVAL
@@ -239,14 +239,61 @@ def test_mtu_out_of_range(tap_port, bad):
     assert rte.rte_eth_dev_get_mtu(tap_port.port) == 1500
 
 
-def test_mtu_beyond_rx_buffers_refused(tap_port, pool):
-    setup_port(tap_port.port, pool, nb_rxd=16, nb_txd=16)
-    assert rte.rte_eth_dev_set_mtu(tap_port.port, 9000) == -EINVAL
-    assert link_json(tap_port.iface)["mtu"] == 1500
+def _test_frame(length: int, seed: int = 7) -> bytes:
+    return bytes.fromhex("ffffffffffff020000000001") + ETH_P_TEST.to_bytes(2, "big") \
+        + bytes((i * 13 + seed) & 0xFF for i in range(length - 14))
+
+
+def test_mtu_9000_on_started_port(variant, make_port, pool):
+    """DPDK's rtap test: set_mtu(9000) on a started port with 2 KB mbufs succeeds, reaches
+    the kernel, and from then on 9000-byte frames arrive whole as chains (every Rx mode)."""
+    tp = make_port(*variant)
+    setup_port(tp.port, pool, nb_rxd=16, nb_txd=16)
+    before = rte.rte_mempool_avail_count(pool)
+    with PacketSocket(tp.iface) as s:
+        s.send(_test_frame(1000, 1))            # received with the old buffers
+        first, _ = rx_poll(tp.port, 0, 1)
+    assert len(first) == 1 and first[0][1].nb_segs == 1
+    free_all(m for _, m in first)
+    assert rte.rte_eth_dev_set_mtu(tp.port, 9000) == 0
+    assert link_json(tp.iface)["mtu"] == 9000
+    assert rte.rte_eth_dev_get_mtu(tp.port) == 9000
+    frames = [_test_frame(9014, 3), _test_frame(60, 4), _test_frame(9014, 5)]
+    with PacketSocket(tp.iface) as s:
+        s.send_all(frames)
+        pkts, _ = rx_poll(tp.port, 0, 3)
+    try:
+        assert [mbuf_bytes(m) for _, m in pkts] == frames
+        assert [m.nb_segs for _, m in pkts] == [5, 1, 5]      # 9014 bytes in 2048-byte segments
+        st = rte.rte_eth_stats()
+        assert rte.rte_eth_stats_get(tp.port, st) == 0
+        assert st.ierrors == 0
+    finally:
+        free_all(m for _, m in pkts)
+    # Back down: buffers are big enough already, nothing to redo.
+    assert rte.rte_eth_dev_set_mtu(tp.port, 1500) == 0
+    assert link_json(tp.iface)["mtu"] == 1500
+    assert rte.rte_eth_dev_stop(tp.port) == 0
+    assert rte.rte_mempool_avail_count(pool) == pool.size
+
+
+def test_mtu_beyond_64_segments_refused(tap_port, make_pool):
+    """Receive buffers are chains of at most 64 mbufs: an MTU needing more is -EINVAL, and
+    the started port keeps its MTU and keeps receiving."""
+    small = make_pool(n=512, data_room=128 + 256)
+    setup_port(tap_port.port, small, nb_rxd=8, nb_txd=8)
+    assert rte.rte_eth_dev_set_mtu(tap_port.port, 20000) == -EINVAL     # 79 segments
     assert rte.rte_eth_dev_get_mtu(tap_port.port) == 1500
-    # Within what one 2048-byte buffer holds: fine, even while started.
-    assert rte.rte_eth_dev_set_mtu(tap_port.port, 1600) == 0
-    assert link_json(tap_port.iface)["mtu"] == 1600
+    frame = _test_frame(1500, 9)
+    with PacketSocket(tap_port.iface) as s:
+        s.send(frame)
+        pkts, _ = rx_poll(tap_port.port, 0, 1)
+    try:
+        assert [mbuf_bytes(m) for _, m in pkts] == [frame]
+    finally:
+        free_all(m for _, m in pkts)
+    assert rte.rte_eth_dev_stop(tap_port.port) == 0
+    assert rte.rte_mempool_avail_count(small) == small.size
 
 
 def test_rxmode_mtu_gives_scatter_rx(tap_port, pool):

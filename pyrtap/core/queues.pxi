@@ -10,8 +10,9 @@ cdef enum:
     BURST_MAX = 512            # packets handled per call; DPDK bursts are usually 32
     ETH_HLEN = 14
     VNET_HDR_LEN = 10          # sizeof(struct virtio_net_hdr), what TUNSETVNETHDRSZ sets
-    TX_IOV_INLINE = 8          # iovecs kept per Tx descriptor; longer chains use the heap
+    TX_IOV_INLINE = 36         # iovecs kept per Tx descriptor (a 64 KB chain of 2 KB mbufs + header); longer ones use the heap
     IOV_MAX_SEGS = 1024        # IOV_MAX: the kernel refuses longer writev vectors
+    RX_MAX_SEGS = 64           # mbufs per receive buffer: a 64 KB LRO frame in 1 KB mbufs
 
 ctypedef uint16_t (*burst_fn)(void *q, pyrtap_mbuf **pkts, uint16_t n) noexcept nogil
 
@@ -67,13 +68,27 @@ ctypedef struct fp_port:
 cdef fp_port fp_ops[RTE_MAX_ETHPORTS]
 
 
+# What every Rx path needs to turn a finished read into a packet (set at queue setup,
+# changed only while the queue is stopped or by its polling thread).
+ctypedef struct rxq_conf:
+    pyrtap_pool *pool
+    uint32_t segs              # mbufs per receive buffer (1 unless scatter Rx)
+    uint32_t seg_room          # bytes of frame each segment holds
+    uint32_t full_read         # read length meaning "truncated" (rx_full_read)
+    uint16_t port_id
+    bint sw_cksum              # verify L4 checksums the kernel did not vouch for
+
+
 cdef class Queue:
     """One Rx or Tx queue of a port: a driver's C state plus its burst function."""
     cdef qstats *st           # points into the subclass's C state
     cdef void *cstate
     cdef burst_fn burst
+    cdef rxq_conf *rc         # Rx queues: their receive-buffer configuration
+    cdef uint64_t *tx_ok      # Tx queues: the offload ol_flags the port was configured for
     cdef readonly uint16_t port_id
     cdef readonly uint16_t queue_id
+    cdef readonly Mempool pool
 
     def stats(self):
         """This queue's counters: packets, bytes, errors, nombuf."""
@@ -93,7 +108,53 @@ cdef class Queue:
 
     @property
     def is_rx(self):
-        return False
+        return self.rc != NULL
+
+    # ---- Rx configuration -----------------------------------------------------------
+
+    cdef _rx_init(self, rxq_conf *rc, Mempool pool, uint32_t max_frame, uint16_t port_id):
+        """Size the receive buffers for ``max_frame``-byte frames from ``pool``."""
+        self.rc = rc
+        self.pool = pool
+        rc.pool = &pool.pool
+        rc.port_id = port_id
+        if pool.pool.data_room < RTE_PKTMBUF_HEADROOM + ETH_HLEN:
+            raise ValueError("mbuf data room of pool %r leaves no room for a frame" % pool.name)
+        rc.seg_room = pool.pool.data_room - RTE_PKTMBUF_HEADROOM
+        self._rx_size(max_frame)
+
+    cdef _rx_size(self, uint32_t max_frame):
+        cdef uint32_t segs = (max_frame + self.rc.seg_room - 1) // self.rc.seg_room
+        if segs > RX_MAX_SEGS:
+            raise ValueError("a %d-byte frame needs %d segments of pool %r (at most %d)"
+                             % (max_frame, segs, self.pool.name, RX_MAX_SEGS))
+        self.rc.segs = segs
+        self.rc.full_read = rx_full_read(segs, self.rc.seg_room, max_frame)
+
+    def set_rx_max_frame(self, uint32_t max_frame):
+        """Receive buffers for frames up to ``max_frame`` bytes (the queue must be stopped)."""
+        self._rx_size(max_frame)
+
+    def set_rx_sw_cksum(self, bint on):
+        """Verify in software the L4 checksums the kernel did not vouch for (Rx checksum offload)."""
+        self.rc.sw_cksum = on
+
+    @property
+    def max_frame(self):
+        """Longest frame (without virtio-net header) one receive buffer holds."""
+        return self.rc.segs * self.rc.seg_room
+
+    @property
+    def segments(self):
+        """Mbufs per receive buffer: more than 1 means scatter Rx."""
+        return self.rc.segs
+
+    # ---- Tx configuration -----------------------------------------------------------
+
+    def set_tx_offloads(self, uint64_t ol_flags):
+        """The Tx offload requests (``RTE_MBUF_F_TX_*``) this queue honours; packets asking
+        for others are dropped and counted in oerrors."""
+        self.tx_ok[0] = ol_flags
 
 
 def fp_ops_set(uint16_t port_id, list rx_queues, list tx_queues):
@@ -188,17 +249,34 @@ def rte_eth_tx_burst(int port_id, int queue_id, tx_pkts, int nb_pkts):
 
 # ---- helpers shared by the drivers' burst loops ------------------------------------
 
-cdef inline int alloc_rx_chain(pyrtap_pool *pool, uint32_t segs, pyrtap_mbuf **out) noexcept nogil:
-    """A receive buffer: ``segs`` mbufs linked into one chain (scatter Rx when segs > 1)."""
-    cdef pyrtap_mbuf *tmp[64]
-    cdef uint32_t i
-    if pool_get_bulk(pool, tmp, segs) < 0:
+cdef inline int rx_refill(pyrtap_pool *pool, uint32_t segs, pyrtap_mbuf *rest, uint32_t nrest,
+                          pyrtap_mbuf **out) noexcept nogil:
+    """A receive buffer of (at least) ``segs`` mbufs: fresh ones in front of ``rest``.
+
+    ``rest`` is the unused tail of the previous buffer (``nrest`` segments): a small
+    frame read into a 64 KB scatter buffer keeps the other 32 mbufs for the next read
+    instead of returning and re-allocating them. 0, or -1 when the pool is empty.
+    """
+    cdef pyrtap_mbuf *tmp[RX_MAX_SEGS]
+    cdef uint32_t i, need
+    if nrest >= segs:
+        rest.nb_segs = nrest
+        out[0] = rest
+        return 0
+    need = segs - nrest
+    if pool_get_bulk(pool, tmp, need) < 0:
         return -1
-    for i in range(segs - 1):
+    for i in range(need - 1):
         tmp[i].next = pyrtap_mbuf_ref(tmp[i + 1])
+    tmp[need - 1].next = pyrtap_mbuf_ref(rest)
     tmp[0].nb_segs = segs
     out[0] = tmp[0]
     return 0
+
+
+cdef inline int alloc_rx_chain(pyrtap_pool *pool, uint32_t segs, pyrtap_mbuf **out) noexcept nogil:
+    """A receive buffer: ``segs`` mbufs linked into one chain (scatter Rx when segs > 1)."""
+    return rx_refill(pool, segs, NULL, 0, out)
 
 
 cdef inline uint32_t rx_full_read(uint32_t segs, uint32_t seg_room, uint32_t max_frame) noexcept nogil:
@@ -229,29 +307,6 @@ cdef inline void rx_fill_iov(pyrtap_mbuf *m, uint32_t seg_room, uint32_t segs, i
         iov[k].iov_len = seg_room
 
 
-cdef inline void rx_finish(pyrtap_mbuf *m, uint32_t length, uint32_t seg_room,
-                           uint16_t port_id, free_batch *b) noexcept nogil:
-    """Give a filled receive chain its lengths; segments the frame did not reach go back."""
-    cdef pyrtap_mbuf *seg = m
-    cdef pyrtap_mbuf *rest
-    cdef uint32_t left = length
-    cdef uint16_t nseg = 1
-    m.pkt_len = length
-    m.port = port_id
-    while True:
-        seg.data_len = left if left < seg_room else seg_room
-        left -= seg.data_len
-        if left == 0 or seg.next == 0:
-            break
-        seg = pyrtap_mbuf_next(seg)
-        nseg += 1
-    if seg.next:
-        rest = pyrtap_mbuf_next(seg)
-        seg.next = 0
-        batch_free_chain(b, rest)
-    m.nb_segs = nseg
-
-
 cdef inline void count_frame(qstats *st, pyrtap_mbuf *m, uint64_t one=1) noexcept nogil:
     """Size bin and destination class of one frame (xstats); ``one`` = -1 takes it back."""
     cdef uint32_t len = m.pkt_len
@@ -280,23 +335,103 @@ cdef inline void count_frame(qstats *st, pyrtap_mbuf *m, uint64_t one=1) noexcep
         st.multicast += one
 
 
-cdef inline void rx_count(qstats *st, pyrtap_mbuf *m, const uint8_t *vhdr) noexcept nogil:
-    """Per-packet Rx counters; ``vhdr`` is the frame's virtio-net header."""
+cdef inline void rx_count(qstats *st, pyrtap_mbuf *m) noexcept nogil:
+    """Per-packet Rx counters, from the packet's final length and Rx flags."""
+    cdef uint64_t l4 = m.ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK
     st.packets += 1
     st.bytes += m.pkt_len
     if not g_xstats_on:
         return
     count_frame(st, m)
-    if vhdr[0] & VIRTIO_NET_HDR_F_DATA_VALID:
+    if l4 == RTE_MBUF_F_RX_L4_CKSUM_GOOD:
         st.csum_good += 1
-    elif vhdr[0] & VIRTIO_NET_HDR_F_NEEDS_CSUM:
+    elif l4 == RTE_MBUF_F_RX_L4_CKSUM_NONE:
         st.csum_none += 1
-    if vhdr[1] != VIRTIO_NET_HDR_GSO_NONE:
+    elif l4 == RTE_MBUF_F_RX_L4_CKSUM_BAD:
+        st.csum_bad += 1
+    if m.ol_flags & RTE_MBUF_F_RX_LRO:
         st.lro += 1
 
 
-cdef uint64_t TX_SEG_FLAGS = (1ULL << 50) | (1ULL << 42)                 # TCP_SEG | UDP_SEG
-cdef uint64_t TX_CSUM_FLAGS = (3ULL << 52) | (1ULL << 54) | (1ULL << 58)  # L4 mask | IP | outer IP
+cdef inline void rx_offload(rxq_conf *rc, pyrtap_mbuf *m, const uint8_t *vhdr) noexcept nogil:
+    """Rx flags, packet type and header lengths of a received packet.
+
+    The kernel's virtio-net header says what it did: DATA_VALID (checksum verified)
+    is DPDK's L4_CKSUM_GOOD; NEEDS_CSUM (checksum-partial: the data is intact, the
+    field holds only the pseudo-header sum) is L4_CKSUM_NONE; a GSO type is a
+    coalesced frame, DPDK's RX_LRO with the segment size in tso_segsz.
+    """
+    cdef const virtio_net_hdr *h = <const virtio_net_hdr *>vhdr
+    cdef net_hdr_lens hl
+    cdef uint64_t ol = 0
+    cdef int ok
+    m.packet_type = net_get_ptype(m, &hl, RTE_PTYPE_ALL_MASK)
+    m.l2_len = hl.l2_len
+    m.l3_len = hl.l3_len
+    m.l4_len = hl.l4_len
+    if h.flags & VIRTIO_NET_HDR_F_DATA_VALID:
+        ol = RTE_MBUF_F_RX_L4_CKSUM_GOOD
+    elif h.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM:
+        ol = RTE_MBUF_F_RX_L4_CKSUM_NONE
+    elif rc.sw_cksum:
+        ok = net_l4_cksum_check(m, m.packet_type, hl.l2_len, hl.l3_len)
+        if ok > 0:
+            ol = RTE_MBUF_F_RX_L4_CKSUM_GOOD
+        elif ok == 0:
+            ol = RTE_MBUF_F_RX_L4_CKSUM_BAD
+    if h.gso_type != VIRTIO_NET_HDR_GSO_NONE:
+        ol |= RTE_MBUF_F_RX_LRO
+        m.tso_segsz = h.gso_size
+    m.ol_flags = ol
+
+
+cdef inline pyrtap_mbuf *rx_take(qstats *st, rxq_conf *rc, pyrtap_mbuf **buf, long res) noexcept nogil:
+    """One finished read of ``res`` bytes into the chain ``*buf``, for every Rx path.
+
+    Returns the packet to hand to the application, with a fresh chain now in ``*buf``
+    (the segments the frame did not reach are kept in it); or NULL, counted in ``st``,
+    for a bad read (ierrors) or when no replacement can be allocated (rx_nombuf: the
+    frame is dropped and ``*buf`` is read into again).
+    """
+    cdef pyrtap_mbuf *m = buf[0]
+    cdef pyrtap_mbuf *last = m
+    cdef pyrtap_mbuf *fresh
+    cdef uint32_t length, used, k
+    if rx_bad_read(res, rc.full_read):
+        st.errors += 1
+        return NULL
+    length = <uint32_t>res - VNET_HDR_LEN
+    used = (length + rc.seg_room - 1) // rc.seg_room
+    for k in range(used - 1):
+        last.data_len = rc.seg_room
+        last = pyrtap_mbuf_next(last)
+        if last == NULL:        # cannot happen while buffers match rc.segs; never crash on it
+            st.errors += 1
+            return NULL
+    last.data_len = length - (used - 1) * rc.seg_room
+    if rx_refill(rc.pool, rc.segs, pyrtap_mbuf_next(last), m.nb_segs - used, &fresh) < 0:
+        st.nombuf += 1
+        return NULL
+    last.next = 0
+    m.nb_segs = used
+    m.pkt_len = length
+    m.port = rc.port_id
+    rx_offload(rc, m, pyrtap_mbuf_data(m) - VNET_HDR_LEN)
+    rx_count(st, m)
+    buf[0] = fresh
+    return m
+
+
+# Tx ol_flags that ask the driver (or the kernel) to do something to the packet. The
+# TAP drivers honour the L4 checksum and TCP segmentation requests through the
+# virtio-net header and compute the IPv4 header checksum in software; a packet asking
+# for anything else, or for an offload the port was not configured for, is dropped.
+cdef uint64_t TX_OL_REQUESTS = (RTE_MBUF_F_TX_L4_MASK | RTE_MBUF_F_TX_TCP_SEG | RTE_MBUF_F_TX_UDP_SEG
+                                | RTE_MBUF_F_TX_IP_CKSUM | RTE_MBUF_F_TX_OUTER_IP_CKSUM
+                                | RTE_MBUF_F_TX_OUTER_UDP_CKSUM | RTE_MBUF_F_TX_VLAN
+                                | RTE_MBUF_F_TX_QINQ | RTE_MBUF_F_TX_SEC_OFFLOAD
+                                | RTE_MBUF_F_TX_MACSEC | RTE_MBUF_F_TX_IEEE1588_TMST)
+cdef uint64_t TX_OL_HONOURED = RTE_MBUF_F_TX_L4_MASK | RTE_MBUF_F_TX_TCP_SEG | RTE_MBUF_F_TX_IP_CKSUM
 
 
 cdef inline void tx_count(qstats *st, pyrtap_mbuf *m, uint64_t one=1) noexcept nogil:
@@ -309,40 +444,117 @@ cdef inline void tx_count(qstats *st, pyrtap_mbuf *m, uint64_t one=1) noexcept n
     if not g_xstats_on:
         return
     count_frame(st, m, one)
-    if m.ol_flags & TX_SEG_FLAGS:
+    if m.ol_flags & RTE_MBUF_F_TX_TCP_SEG:
         st.tso += one
-    if m.ol_flags & TX_CSUM_FLAGS:
+    if m.ol_flags & (RTE_MBUF_F_TX_L4_MASK | RTE_MBUF_F_TX_IP_CKSUM):
         st.csum_offload += one
     if m.nb_segs > 1:
         st.multiseg += one
 
 
-cdef inline pyrtap_mbuf *rx_take(qstats *st, pyrtap_pool *pool, uint32_t segs, uint32_t seg_room,
-                                 uint32_t full_read, uint16_t port_id, pyrtap_mbuf **buf,
-                                 long res, free_batch *b) noexcept nogil:
-    """One finished read of ``res`` bytes into the chain ``*buf``, for every Rx path.
+cdef inline uint16_t load_be16(const uint8_t *p) noexcept nogil:
+    return (p[0] << 8) | p[1]
 
-    Returns the packet to hand to the application, with a fresh chain now in ``*buf``;
-    or NULL, counted in ``st``, for a bad read (ierrors) or when no replacement can be
-    allocated (rx_nombuf: the frame is dropped and ``*buf`` is read into again).
+
+cdef inline void store_be16(uint8_t *p, uint32_t v) noexcept nogil:
+    p[0] = (v >> 8) & 0xFF
+    p[1] = v & 0xFF
+
+
+# A Tx path that may hand a packet back to the caller after its header was made
+# (write() full: EAGAIN) restores the one packet byte pair the driver changed.
+ctypedef struct tx_undo:
+    uint8_t *at
+    uint8_t orig[2]
+
+
+cdef inline void tx_undo_apply(tx_undo *u) noexcept nogil:
+    if u.at != NULL:
+        u.at[0] = u.orig[0]
+        u.at[1] = u.orig[1]
+
+
+cdef int tx_offload_hdr(pyrtap_mbuf *m, virtio_net_hdr *h, uint64_t ol, uint64_t port_ol,
+                        tx_undo *u) noexcept nogil:
+    """The virtio-net header of a packet that asks for offloads (``ol``), or -1 to drop it.
+
+    ``port_ol`` is the port's configured RTE_ETH_TX_OFFLOAD_* set. The header fields
+    the packet's offsets point at must lie in its first segment (they are written here).
     """
-    cdef pyrtap_mbuf *m = buf[0]
-    cdef pyrtap_mbuf *fresh
-    if rx_bad_read(res, full_read):
-        st.errors += 1
-        return NULL
-    if alloc_rx_chain(pool, segs, &fresh) < 0:
-        st.nombuf += 1
-        return NULL
-    rx_finish(m, <uint32_t>res - VNET_HDR_LEN, seg_room, port_id, b)
-    rx_count(st, m, pyrtap_mbuf_data(m) - VNET_HDR_LEN)
-    buf[0] = fresh
-    return m
+    cdef uint64_t l4 = ol & RTE_MBUF_F_TX_L4_MASK
+    cdef bint tso = (ol & RTE_MBUF_F_TX_TCP_SEG) != 0
+    cdef bint v4 = (m.ol_flags & RTE_MBUF_F_TX_IPV4) != 0
+    cdef bint v6 = (m.ol_flags & RTE_MBUF_F_TX_IPV6) != 0
+    cdef uint8_t *data = pyrtap_mbuf_data(m)
+    cdef uint8_t *ip
+    cdef uint8_t *th
+    cdef uint32_t l3off, l4off, csum_off, l4len
+    cdef uint16_t csum
+    if ol & ~TX_OL_HONOURED or l4 == RTE_MBUF_F_TX_SCTP_CKSUM:
+        return -1
+    if tso:
+        if not port_ol & RTE_ETH_TX_OFFLOAD_TCP_TSO:
+            return -1
+    elif l4 == RTE_MBUF_F_TX_TCP_CKSUM and not port_ol & RTE_ETH_TX_OFFLOAD_TCP_CKSUM:
+        return -1
+    elif l4 == RTE_MBUF_F_TX_UDP_CKSUM and not port_ol & RTE_ETH_TX_OFFLOAD_UDP_CKSUM:
+        return -1
+    l3off = m.l2_len
+    if m.ol_flags & (RTE_MBUF_F_TX_OUTER_IPV4 | RTE_MBUF_F_TX_OUTER_IPV6):
+        l3off += m.outer_l2_len + m.outer_l3_len
+    l4off = l3off + m.l3_len
+    if ol & RTE_MBUF_F_TX_IP_CKSUM:
+        # Done in software: 20-60 bytes, cheaper than a round trip through the kernel.
+        if not port_ol & RTE_ETH_TX_OFFLOAD_IPV4_CKSUM or not v4 or m.l3_len < 20 \
+                or l4off > m.data_len:
+            return -1
+        ip = data + l3off
+        if ip[0] >> 4 != 4 or (ip[0] & 0xF) * 4 != m.l3_len:
+            return -1
+        ip[10] = 0
+        ip[11] = 0
+        csum = net_ipv4_hdr_cksum(ip)
+        memcpy(ip + 10, &csum, 2)
+    if not tso and l4 == 0:
+        return 0
+    if v4 == v6:
+        return -1               # an L4 offload needs TX_IPV4 or TX_IPV6 (DPDK's rule)
+    csum_off = 6 if l4 == RTE_MBUF_F_TX_UDP_CKSUM and not tso else 16
+    if l4off + csum_off + 2 > m.data_len:
+        return -1
+    h.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM
+    h.csum_start = l4off
+    h.csum_offset = csum_off
+    if not tso:
+        return 0
+    if m.tso_segsz == 0 or m.l4_len < 20 or l4off + m.l4_len > m.pkt_len:
+        return -1
+    # DPDK programs leave the length out of the pseudo-header sum for TSO; the kernel's
+    # GSO (like a checksum-partial packet) wants the L4 length of the whole packet in
+    # it, and derives each segment's checksum from that. Add it: one's complement sum.
+    th = data + l4off
+    u.at = th + 16
+    u.orig[0] = th[16]
+    u.orig[1] = th[17]
+    l4len = load_be16(th + 16) + (m.pkt_len - l4off)
+    store_be16(th + 16, (l4len & 0xFFFF) + (l4len >> 16))
+    if m.pkt_len - l4off - m.l4_len > m.tso_segsz:
+        h.gso_type = VIRTIO_NET_HDR_GSO_TCPV4 if v4 else VIRTIO_NET_HDR_GSO_TCPV6
+        if th[13] & 0x80:       # CWR: the kernel clears it after the first segment
+            h.gso_type |= VIRTIO_NET_HDR_GSO_ECN
+        h.gso_size = m.tso_segsz
+        h.hdr_len = l4off + m.l4_len
+    return 0
 
 
-cdef inline void tx_vnet_hdr(pyrtap_mbuf *m, uint8_t *hdr) noexcept nogil:
-    """The virtio-net header the kernel reads before each frame (no offload requested yet)."""
+cdef inline int tx_vnet_hdr(pyrtap_mbuf *m, uint8_t *hdr, uint64_t port_ol, tx_undo *u) noexcept nogil:
+    """The virtio-net header the kernel reads before each frame; -1: drop the packet."""
+    cdef uint64_t ol = m.ol_flags & TX_OL_REQUESTS
     memset(hdr, 0, VNET_HDR_LEN)
+    u.at = NULL
+    if ol == 0:
+        return 0
+    return tx_offload_hdr(m, <virtio_net_hdr *>hdr, ol, port_ol, u)
 
 
 cdef inline bint tx_hdr_in_headroom(pyrtap_mbuf *m) noexcept nogil:

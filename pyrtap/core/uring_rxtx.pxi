@@ -49,11 +49,11 @@ ctypedef struct uring_q:
     iovec *iovs                # per-descriptor gather/scatter lists
     uint32_t iov_per_slot
     # Rx only
-    pyrtap_pool *pool
-    uint32_t segs              # mbufs per receive buffer (1 unless scatter)
-    uint32_t seg_room          # bytes of frame each segment holds
-    uint32_t full_read         # read length meaning "truncated" (rx_full_read)
+    rxq_conf rc
+    bint probe                 # rx=auto: start with a plain read() when one frame is wanted
+    bint idle                  # rx=auto: the last burst found the queue empty
     # Tx only
+    uint64_t tx_ok             # configured RTE_ETH_TX_OFFLOAD_* of the port
     uint32_t *free_slots
     uint32_t nb_free
     uint8_t *hdrs              # per-descriptor virtio-net header when headroom can't be used
@@ -175,6 +175,7 @@ cdef class _UringQueue(Queue):
                 unsigned flags, uint32_t iov_per_slot):
         self.st = &self.q.st
         self.cstate = &self.q
+        self.tx_ok = &self.q.tx_ok
         self.port_id = port_id
         self.queue_id = queue_id
         self.q.fd = fd
@@ -182,9 +183,9 @@ cdef class _UringQueue(Queue):
         self.q.port_id = port_id
         self.q.iov_per_slot = iov_per_slot
         self.q.slots = <pyrtap_mbuf **>PyMem_Calloc(nb_desc, sizeof(pyrtap_mbuf *))
-        self.q.iovs = <iovec *>PyMem_Calloc(nb_desc * iov_per_slot, sizeof(iovec))
-        if self.q.slots == NULL or self.q.iovs == NULL:
+        if self.q.slots == NULL:
             raise MemoryError()
+        self._iovs(iov_per_slot)
         # One SQ entry per descriptor plus one for the cancel request; CQ twice that.
         uring_init(&self.q, nb_desc + 1, flags)
         self.ring_ready = True
@@ -193,6 +194,31 @@ cdef class _UringQueue(Queue):
         if io_uring_register_files(&self.q.ring, &fd, 1) == 0:
             self.q.sqe_fd = 0
             self.q.sqe_flags = IOSQE_FIXED_FILE
+
+    cdef _iovs(self, uint32_t per_slot):
+        """Room for ``per_slot`` iovecs per descriptor (the queue must be stopped)."""
+        cdef iovec *iovs
+        if per_slot <= self.q.iov_per_slot and self.q.iovs != NULL:
+            return
+        iovs = <iovec *>PyMem_Calloc(self.q.nb_desc * per_slot, sizeof(iovec))
+        if iovs == NULL:
+            raise MemoryError()
+        PyMem_Free(self.q.iovs)
+        self.q.iovs = iovs
+        self.q.iov_per_slot = per_slot
+
+    def set_rx_max_frame(self, uint32_t max_frame):
+        """Receive buffers for frames up to ``max_frame`` bytes (the queue must be stopped)."""
+        self._rx_size(max_frame)
+        self._iovs(self.q.rc.segs)
+
+    cdef int _batch_start(self):
+        """Start of a batched-read Rx queue: see UringBatchRxQueue.start."""
+        self.q.idle = True
+        if self.q.slots[0] == NULL and alloc_rx_chain(self.q.rc.pool, self.q.rc.segs, &self.q.slots[0]) < 0:
+            self.q.st.nombuf += 1
+            return -ENOMEM
+        return 0
 
     @property
     def inflight(self):
@@ -219,13 +245,13 @@ cdef inline void urx_post(uring_q *q, uint32_t slot, int rw_flags=0) noexcept no
     cdef iovec *iov
     # The SQ has nb_desc + 1 entries and at most nb_desc descriptors exist, so an
     # entry is always free here.
-    if q.segs == 1:
+    if q.rc.segs == 1:
         io_uring_prep_read(sqe, q.sqe_fd, pyrtap_mbuf_data(m) - VNET_HDR_LEN,
-                           q.seg_room + VNET_HDR_LEN, 0)
+                           q.rc.seg_room + VNET_HDR_LEN, 0)
     else:
         iov = &q.iovs[slot * q.iov_per_slot]
-        rx_fill_iov(m, q.seg_room, q.segs, iov)
-        io_uring_prep_readv(sqe, q.sqe_fd, iov, q.segs, 0)
+        rx_fill_iov(m, q.rc.seg_room, q.rc.segs, iov)
+        io_uring_prep_readv(sqe, q.sqe_fd, iov, q.rc.segs, 0)
     sqe.rw_flags = rw_flags
     sqe.flags = q.sqe_flags
     io_uring_sqe_set_data64(sqe, slot)
@@ -237,7 +263,6 @@ cdef uint16_t uring_rx_burst(void *qp, pyrtap_mbuf **pkts, uint16_t nb) noexcept
     cdef uring_q *q = <uring_q *>qp
     cdef io_uring_cqe *cqes[BURST_MAX]
     cdef pyrtap_mbuf *m
-    cdef free_batch b
     cdef uint32_t i, n, slot
     cdef int res
     cdef uint16_t nrx = 0
@@ -247,7 +272,6 @@ cdef uint16_t uring_rx_burst(void *qp, pyrtap_mbuf **pkts, uint16_t nb) noexcept
     n = io_uring_peek_batch_cqe(&q.ring, cqes, nb)
     if n == 0:
         return 0
-    batch_init(&b)
     for i in range(n):
         slot = <uint32_t>cqes[i].user_data
         res = cqes[i].res
@@ -259,15 +283,13 @@ cdef uint16_t uring_rx_burst(void *qp, pyrtap_mbuf **pkts, uint16_t nb) noexcept
             # because the fd is non-blocking. Not an error: post it again.
             urx_post(q, slot)
             continue
-        m = rx_take(&q.st, q.pool, q.segs, q.seg_room, q.full_read, q.port_id,
-                    &q.slots[slot], res, &b)
+        m = rx_take(&q.st, &q.rc, &q.slots[slot], res)
         if m != NULL:
             pkts[nrx] = m
             nrx += 1
         urx_post(q, slot)       # a fresh chain, or the same one after a bad read
     io_uring_cq_advance(&q.ring, n)
     uring_submit(q)
-    batch_flush(&b)
     return nrx
 
 
@@ -278,44 +300,18 @@ cdef void urx_discard(uring_q *q, uint32_t slot, int res, free_batch *b) noexcep
 
 cdef class UringRxQueue(_UringQueue):
     """net_rtap receive queue: pre-posted io_uring reads into mbuf chains."""
-    cdef readonly Mempool pool
 
     def __cinit__(self, int fd, uint32_t nb_desc, Mempool pool, uint32_t max_frame,
                   uint16_t port_id=0, uint16_t queue_id=0, unsigned flags=0):
-        cdef uint32_t room = pool.pool.data_room - RTE_PKTMBUF_HEADROOM
-        cdef uint32_t segs = (max_frame + room - 1) // room
-        if room < ETH_HLEN:
-            raise ValueError("mbuf data room of pool %r leaves no room for a frame" % pool.name)
-        if segs > 64:
-            raise ValueError("a %d-byte frame needs %d segments of pool %r (at most 64)"
-                             % (max_frame, segs, pool.name))
-        self.pool = pool
-        self._setup(fd, nb_desc, port_id, queue_id, flags, segs)
-        self.q.pool = &pool.pool
-        self.q.segs = segs
-        self.q.seg_room = room
-        self.q.full_read = rx_full_read(segs, room, max_frame)
+        self._rx_init(&self.q.rc, pool, max_frame, port_id)
+        self._setup(fd, nb_desc, port_id, queue_id, flags, self.q.rc.segs)
         self.burst = uring_rx_burst
-
-    @property
-    def is_rx(self):
-        return True
-
-    @property
-    def max_frame(self):
-        """Longest frame (without virtio-net header) one receive buffer holds."""
-        return self.q.segs * self.q.seg_room
-
-    @property
-    def segments(self):
-        """Mbufs per receive buffer: more than 1 means scatter Rx."""
-        return self.q.segs
 
     def start(self):
         """Post one read per descriptor. 0, or -ENOMEM when the pool cannot fill the ring."""
         cdef uint32_t slot
         for slot in range(self.q.nb_desc):
-            if alloc_rx_chain(self.q.pool, self.q.segs, &self.q.slots[slot]) < 0:
+            if alloc_rx_chain(self.q.rc.pool, self.q.rc.segs, &self.q.slots[slot]) < 0:
                 self.q.st.nombuf += 1
                 self.stop()
                 return -ENOMEM
@@ -330,7 +326,7 @@ cdef class UringRxQueue(_UringQueue):
             raise RuntimeError("%d reads of queue %d did not complete after cancel" % (left, self.queue_id))
 
 
-# ---- Rx, batch variant (devarg rx=batch) ---------------------------------------------
+# ---- Rx, batch and auto variants (devargs rx=batch, rx=auto) ----------------------------
 #
 # A read posted on an empty TAP queue arms a poll on the queue's wait queue, and that
 # wait queue wakes *every* armed read for each arriving frame (io_uring's read polls
@@ -339,26 +335,50 @@ cdef class UringRxQueue(_UringQueue):
 # the sender ~46 us). Here no read is left armed: each burst submits its reads with
 # RWF_NOWAIT, which complete inline with a frame or -EAGAIN, and reaps them all
 # before returning: read() until EAGAIN, but one system call per burst.
+#
+# rx=auto (the default) adds one rule: when a single frame is wanted, or the last
+# burst found the queue empty, it first tries one plain read(). An empty poll then
+# costs one failed read() instead of a batch of failed SQEs, and a burst of 1 costs
+# what net_tap's does; once that read returns a frame the rest of the burst is
+# batched as above.
 
 cdef extern from "<linux/fs.h>" nogil:
     int RWF_NOWAIT
 
 
+cdef inline long urx_read_now(uring_q *q, pyrtap_mbuf *m) noexcept nogil:
+    """One plain read()/readv() into the chain ``m``: bytes read or -errno."""
+    cdef iovec iov[RX_MAX_SEGS]
+    cdef long r
+    if q.rc.segs == 1:
+        r = read(q.fd, pyrtap_mbuf_data(m) - VNET_HDR_LEN, q.rc.seg_room + VNET_HDR_LEN)
+    else:
+        rx_fill_iov(m, q.rc.seg_room, q.rc.segs, iov)
+        r = readv(q.fd, iov, q.rc.segs)
+    return r if r >= 0 else -errno
 
-cdef uint16_t uring_batch_rx_burst(void *qp, pyrtap_mbuf **pkts, uint16_t nb) noexcept nogil:
-    cdef uring_q *q = <uring_q *>qp
+
+cdef inline uint16_t urx_batch(uring_q *q, pyrtap_mbuf **pkts, uint32_t k) noexcept nogil:
+    """Submit ``k`` non-waiting reads (descriptors 0..k-1) in one io_uring_enter and reap
+    them all; returns the packets received into ``pkts``."""
     cdef io_uring_cqe *cqes[BURST_MAX]
     cdef pyrtap_mbuf *m
-    cdef free_batch b
-    cdef uint32_t i, n, k, slot, got = 0
+    cdef uint32_t i, n, slot, got = 0
     cdef int res
     cdef uint16_t nrx = 0
-    k = nb if nb < q.nb_desc else q.nb_desc
     for slot in range(k):
+        # Buffers are taken on first use: a burst of 32 on a 1024-descriptor ring
+        # holds 32 of them, which matters when each one is a 64 KB LRO chain.
+        # No buffer, no read: the frame waits in the kernel (not rx_nombuf, which counts
+        # frames dropped after they were read).
+        if q.slots[slot] == NULL and alloc_rx_chain(q.rc.pool, q.rc.segs, &q.slots[slot]) < 0:
+            k = slot
+            break
         urx_post(q, slot, RWF_NOWAIT)
+    if k == 0:
+        return 0
     io_uring_submit_and_wait(&q.ring, k)
     q.pending = 0
-    batch_init(&b)
     while got < k:
         n = io_uring_peek_batch_cqe(&q.ring, cqes, k - got)
         if n == 0:
@@ -370,32 +390,55 @@ cdef uint16_t uring_batch_rx_burst(void *qp, pyrtap_mbuf **pkts, uint16_t nb) no
             q.inflight -= 1
             if res == -EAGAIN:
                 continue
-            m = rx_take(&q.st, q.pool, q.segs, q.seg_room, q.full_read, q.port_id,
-                        &q.slots[slot], res, &b)
+            m = rx_take(&q.st, &q.rc, &q.slots[slot], res)
             if m != NULL:
                 pkts[nrx] = m
                 nrx += 1
         io_uring_cq_advance(&q.ring, n)
         got += n
-    batch_flush(&b)
     return nrx
 
 
+cdef uint16_t uring_batch_rx_burst(void *qp, pyrtap_mbuf **pkts, uint16_t nb) noexcept nogil:
+    cdef uring_q *q = <uring_q *>qp
+    cdef pyrtap_mbuf *m
+    cdef long r
+    cdef uint16_t nrx = 0, got
+    if q.probe and (nb == 1 or q.idle):
+        if q.slots[0] == NULL and alloc_rx_chain(q.rc.pool, q.rc.segs, &q.slots[0]) < 0:
+            return 0
+        r = urx_read_now(q, q.slots[0])
+        if r < 0:
+            if r != -EAGAIN:
+                q.st.errors += 1
+            q.idle = True
+            return 0
+        m = rx_take(&q.st, &q.rc, &q.slots[0], r)
+        if m != NULL:
+            pkts[0] = m
+            nrx = 1
+        if nb == 1:
+            return nrx
+    got = urx_batch(q, pkts + nrx, min(<uint32_t>(nb - nrx), q.nb_desc))
+    q.idle = got == 0
+    return nrx + got
+
+
 cdef class UringBatchRxQueue(UringRxQueue):
-    """net_rtap receive queue: per burst, a batch of non-waiting reads in one io_uring_enter."""
+    """net_rtap receive queue: per burst, a batch of non-waiting reads in one io_uring_enter
+    (``rx=batch``); with ``probe`` (``rx=auto``) a plain read() first when the queue was idle
+    or one frame is wanted."""
 
     def __cinit__(self, *args, **kwargs):
         self.burst = uring_batch_rx_burst
+        self.q.probe = False
+        self.q.idle = True
 
     def start(self):
-        """Give every descriptor its buffer; nothing is posted until a burst asks."""
-        cdef uint32_t slot
-        for slot in range(self.q.nb_desc):
-            if alloc_rx_chain(self.q.pool, self.q.segs, &self.q.slots[slot]) < 0:
-                self.q.st.nombuf += 1
-                self.stop()
-                return -ENOMEM
-        return 0
+        """Nothing is posted until a burst asks. The first descriptor's buffer is taken now
+        (as net_tap's spare buffer), so a frame can always be read, and dropped and counted
+        in rx_nombuf when the pool is empty; the others are taken on first use. 0 or -ENOMEM."""
+        return self._batch_start()
 
     def stop(self):
         cdef uint32_t slot
@@ -406,6 +449,14 @@ cdef class UringBatchRxQueue(UringRxQueue):
                 batch_free_chain(&b, self.q.slots[slot])
                 self.q.slots[slot] = NULL
         batch_flush(&b)
+
+
+cdef class UringAutoRxQueue(UringBatchRxQueue):
+    """net_rtap's default receive queue (``rx=auto``): batched non-waiting reads, and a plain
+    read() when one frame is wanted or the last burst found the queue empty."""
+
+    def __cinit__(self, *args, **kwargs):
+        self.q.probe = True
 
 
 # ---- Tx ------------------------------------------------------------------------------
@@ -455,31 +506,29 @@ cdef uint16_t uring_tx_burst(void *qp, pyrtap_mbuf **pkts, uint16_t nb) noexcept
     cdef uint32_t slot, nvec
     cdef uint16_t i
     cdef free_batch b
+    cdef tx_undo u
     utx_reap(q)
     batch_init(&b)
     i = 0
     while i < nb:
         m = pkts[i]
-        if m.nb_segs + 1 > IOV_MAX_SEGS:
-            # The kernel refuses such a vector: count it, drop it, report it as taken.
+        if q.nb_free == 0 or io_uring_sq_space_left(&q.ring) == 0:
+            break
+        slot = q.free_slots[q.nb_free - 1]
+        hdr = pyrtap_mbuf_data(m) - VNET_HDR_LEN if tx_hdr_in_headroom(m) else q.hdrs + slot * 16
+        if m.nb_segs + 1 > IOV_MAX_SEGS or tx_vnet_hdr(m, hdr, q.tx_ok, &u) < 0:
+            # The kernel would refuse it (too many segments), or it asks for an offload the
+            # port was not configured for or its lengths do not fit: count it, drop it,
+            # report it as taken (as DPDK drivers do with packets they drop).
             q.st.errors += 1
             batch_free_chain(&b, m)
             i += 1
             continue
-        if q.nb_free == 0:
-            break
         sqe = io_uring_get_sqe(&q.ring)
-        if sqe == NULL:
-            break
         q.nb_free -= 1
-        slot = q.free_slots[q.nb_free]
-        if tx_hdr_in_headroom(m):
-            hdr = pyrtap_mbuf_data(m) - VNET_HDR_LEN
-            tx_vnet_hdr(m, hdr)
+        if hdr != q.hdrs + slot * 16:
             io_uring_prep_write(sqe, q.sqe_fd, hdr, m.data_len + VNET_HDR_LEN, 0)
         else:
-            hdr = q.hdrs + slot * 16
-            tx_vnet_hdr(m, hdr)
             if m.nb_segs + 1 <= q.iov_per_slot:
                 iov = &q.iovs[slot * q.iov_per_slot]
             else:
@@ -536,13 +585,11 @@ cdef class UringTxQueue(_UringQueue):
 cdef extern from "<sys/mman.h>" nogil:
     int MAP_PRIVATE, MAP_ANONYMOUS
 
-cdef extern from "<errno.h>" nogil:
-    int ENOBUFS
 
 
 cdef inline void mshot_add(uring_q *q, uint32_t slot) noexcept nogil:
     io_uring_buf_ring_add(q.ms.br, pyrtap_mbuf_data(q.slots[slot]) - VNET_HDR_LEN,
-                          q.seg_room + VNET_HDR_LEN, <unsigned short>slot, q.ms.br_mask, q.ms.added)
+                          q.rc.seg_room + VNET_HDR_LEN, <unsigned short>slot, q.ms.br_mask, q.ms.added)
     q.ms.added += 1
 
 
@@ -567,14 +614,12 @@ cdef uint16_t uring_mshot_rx_burst(void *qp, pyrtap_mbuf **pkts, uint16_t nb) no
     cdef uring_q *q = <uring_q *>qp
     cdef io_uring_cqe *cqes[BURST_MAX]
     cdef pyrtap_mbuf *m
-    cdef free_batch b
     cdef uint32_t i, n, slot, flags
     cdef int res
     cdef uint16_t nrx = 0
     if q.defer:
         io_uring_get_events(&q.ring)
     n = io_uring_peek_batch_cqe(&q.ring, cqes, nb)
-    batch_init(&b)
     for i in range(n):
         res = cqes[i].res
         flags = cqes[i].flags
@@ -587,8 +632,7 @@ cdef uint16_t uring_mshot_rx_burst(void *qp, pyrtap_mbuf **pkts, uint16_t nb) no
         if not (flags & IORING_CQE_F_BUFFER):
             continue
         slot = flags >> IORING_CQE_BUFFER_SHIFT
-        m = rx_take(&q.st, q.pool, 1, q.seg_room, q.full_read, q.port_id,
-                    &q.slots[slot], res, &b)
+        m = rx_take(&q.st, &q.rc, &q.slots[slot], res)
         if m != NULL:
             pkts[nrx] = m
             nrx += 1
@@ -599,7 +643,6 @@ cdef uint16_t uring_mshot_rx_burst(void *qp, pyrtap_mbuf **pkts, uint16_t nb) no
     if not q.ms.armed:
         mshot_arm(q)
     uring_submit(q)
-    batch_flush(&b)
     return nrx
 
 
@@ -608,55 +651,54 @@ cdef void mshot_ignore(uring_q *q, uint32_t slot, int res, free_batch *b) noexce
 
 
 cdef class UringMultishotRxQueue(_UringQueue):
-    """net_rtap receive queue: one multishot read into a provided-buffer ring of mbufs."""
-    cdef readonly Mempool pool
+    """net_rtap receive queue: one multishot read into a provided-buffer ring of mbufs.
+
+    A provided buffer is one mbuf, so frames must fit one: when they may not (a pool of
+    small mbufs, an MTU raised at run time, LRO), the queue receives with batched
+    non-waiting reads into mbuf chains instead (rx=auto's technique), and ``batched``
+    says so.
+    """
+    cdef readonly bint batched
 
     def __cinit__(self, int fd, uint32_t nb_desc, Mempool pool, uint32_t max_frame,
                   uint16_t port_id=0, uint16_t queue_id=0, unsigned flags=0):
-        cdef uint32_t room = pool.pool.data_room - RTE_PKTMBUF_HEADROOM
         cdef uint32_t entries = 1
-        if room < max_frame:
-            raise ValueError("rx=multishot needs one mbuf per frame: pool %r holds %d bytes, frames "
-                             "may be %d (rx=prepost does scatter Rx)" % (pool.name, room, max_frame))
         if nb_desc > 32768:
             raise ValueError("rx=multishot: at most 32768 descriptors")
         while entries < nb_desc:
             entries <<= 1
-        self.pool = pool
-        self._setup(fd, nb_desc, port_id, queue_id, flags, 1)
-        self.q.pool = &pool.pool
-        self.q.segs = 1
-        self.q.seg_room = room
-        self.q.full_read = rx_full_read(1, room, max_frame)
+        self._rx_init(&self.q.rc, pool, max_frame, port_id)
+        self._setup(fd, nb_desc, port_id, queue_id, flags, self.q.rc.segs)
         self.q.ms.br_entries = entries
         self.q.ms.br_mask = io_uring_buf_ring_mask(entries)
         p = mmap(NULL, entries * 16, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
         if p == MAP_FAILED:
             raise MemoryError("buffer ring")
         self.q.ms.br = <io_uring_buf_ring *>p
-        self.burst = uring_mshot_rx_burst
+        self._choose()
+
+    cdef _choose(self):
+        self.batched = self.q.rc.segs > 1
+        self.q.probe = True
+        self.burst = uring_batch_rx_burst if self.batched else uring_mshot_rx_burst
+
+    def set_rx_max_frame(self, uint32_t max_frame):
+        """Receive buffers for frames up to ``max_frame`` bytes (the queue must be stopped);
+        frames larger than one mbuf switch the queue to batched reads."""
+        _UringQueue.set_rx_max_frame(self, max_frame)
+        self._choose()
 
     def __dealloc__(self):
         if self.q.ms.br != NULL:
             munmap(self.q.ms.br, self.q.ms.br_entries * 16)
-
-    @property
-    def is_rx(self):
-        return True
-
-    @property
-    def max_frame(self):
-        return self.q.seg_room
-
-    @property
-    def segments(self):
-        return 1
 
     def start(self):
         """Fill the buffer ring with one mbuf per descriptor and arm the multishot read."""
         cdef io_uring_buf_reg reg
         cdef uint32_t slot
         cdef int rc
+        if self.batched:
+            return self._batch_start()
         memset(&reg, 0, sizeof(reg))
         reg.ring_addr = <uint64_t><uintptr_t>self.q.ms.br
         reg.ring_entries = self.q.ms.br_entries
@@ -667,7 +709,7 @@ cdef class UringMultishotRxQueue(_UringQueue):
             raise OSError(-rc, "registering the buffer ring failed: " + os.strerror(-rc))
         self.q.ms.registered = True
         for slot in range(self.q.nb_desc):
-            if pool_get_bulk(self.q.pool, &self.q.slots[slot], 1) < 0:
+            if pool_get_bulk(self.q.rc.pool, &self.q.slots[slot], 1) < 0:
                 self.q.st.nombuf += 1
                 self._release_buffers()
                 return -ENOMEM

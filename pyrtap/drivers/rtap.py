@@ -1,14 +1,17 @@
 """net_rtap: the io_uring TAP driver (DPDK's drivers/net/rtap).
 
-Control is shared with net_tap (tap_common); the data path is the io_uring one
-in the Cython core: one ring per queue, pre-posted reads, Tx reaped every burst.
-Devargs beyond ``iface``/``persist`` select the io_uring techniques, so the benchmark
-can compare them (``shared/MEASUREMENTS.md``):
+Control is shared with net_tap (tap_common); the data path is the io_uring one in the
+Cython core: one ring per queue, Tx reaped every burst. Devargs beyond
+``iface``/``persist`` select the io_uring techniques, so the benchmark can compare
+them (docs/drivers.md, docs/benchmarks.md):
 
 * ``uring=default|coop|defer|sqpoll``: the rings' setup flags;
-* ``rx=prepost|multishot``: one read posted per descriptor (as the C driver), or one
-  multishot read fed by a provided-buffer ring of mbufs (no scatter Rx), or per
-  burst a batch of RWF_NOWAIT reads reaped before returning (nothing left armed).
+* ``rx=auto|batch|prepost|multishot``: how reads are posted. ``batch``: per burst, a
+  batch of RWF_NOWAIT reads submitted and reaped in one io_uring_enter (nothing left
+  armed); ``auto`` (the default, chosen by measurement): ``batch`` plus a plain read()
+  when one frame is wanted or the queue was idle; ``prepost``: one read posted per
+  descriptor, the C driver's design; ``multishot``: one multishot read fed by a
+  provided-buffer ring of mbufs (falls back to batched reads when frames need chains).
 """
 from __future__ import annotations
 
@@ -24,8 +27,9 @@ class RtapDriver(TapDriverBase):
     rx_queue_class = _core.UringRxQueue
     tx_queue_class = _core.UringTxQueue
     devargs_keys = ("iface", "persist", "uring", "rx")
-    rx_modes = {"prepost": _core.UringRxQueue, "multishot": _core.UringMultishotRxQueue,
-                "batch": _core.UringBatchRxQueue}
+    rx_modes = {"auto": _core.UringAutoRxQueue, "batch": _core.UringBatchRxQueue,
+                "prepost": _core.UringRxQueue, "multishot": _core.UringMultishotRxQueue}
+    default_rx_mode = "auto"     # chosen by measurement: docs/benchmarks.md
     # One TAP queue fd carries one Rx and one Tx ring, as in the C driver.
     equal_queue_counts = True
 
@@ -33,7 +37,7 @@ class RtapDriver(TapDriverBase):
         preset = devargs.get("uring", "default")
         if preset not in _core.URING_PRESETS:
             raise ValueError("uring=%s: expected one of %s" % (preset, ", ".join(_core.URING_PRESETS)))
-        rx_mode = devargs.get("rx", "prepost")
+        rx_mode = devargs.get("rx", self.default_rx_mode)
         if rx_mode not in self.rx_modes:
             raise ValueError("rx=%s: expected one of %s" % (rx_mode, ", ".join(self.rx_modes)))
         super().__init__(name, devargs)

@@ -11,11 +11,14 @@ import logging
 from .. import _core, netlink
 from ..ethdev_driver import EthDev, EthDevOps
 from ..ethdev_types import (
+    RTE_ETH_RX_OFFLOAD_SCATTER, RTE_ETH_RX_OFFLOAD_TCP_CKSUM, RTE_ETH_RX_OFFLOAD_TCP_LRO,
+    RTE_ETH_RX_OFFLOAD_UDP_CKSUM, RTE_ETH_TX_OFFLOAD_IPV4_CKSUM, RTE_ETH_TX_OFFLOAD_MULTI_SEGS,
+    RTE_ETH_TX_OFFLOAD_TCP_CKSUM, RTE_ETH_TX_OFFLOAD_TCP_TSO, RTE_ETH_TX_OFFLOAD_UDP_CKSUM,
     RTE_ETH_LINK_DOWN, RTE_ETH_LINK_FIXED, RTE_ETH_LINK_FULL_DUPLEX, RTE_ETH_LINK_UP,
     RTE_ETH_SPEED_NUM_10G, RTE_ETHDEV_QUEUE_STAT_CNTRS, RTE_ETHER_HDR_LEN, RTE_ETHER_MIN_MTU,
     RTE_MAX_QUEUES_PER_PORT, rte_ether_addr, rte_is_valid_assigned_ether_addr,
 )
-from .tapdev import TapDevice
+from .tapdev import TUN_F_CSUM, TUN_F_TSO4, TUN_F_TSO6, TUN_F_TSO_ECN, TapDevice
 
 log = logging.getLogger("pyrtap")
 
@@ -24,6 +27,29 @@ MAX_MTU = 65535 - RTE_ETHER_HDR_LEN - VLAN_TAG_LEN
 DEFAULT_RING_SIZE = 512
 MAX_RING_SIZE = 4096
 DEFAULT_BURST = 32
+# The largest frame the kernel hands over with LRO (TUN_F_TSO*): an IP packet of 64 KB.
+LRO_MAX_FRAME = 65535 + RTE_ETHER_HDR_LEN + VLAN_TAG_LEN
+
+# Offloads through the virtio-net header (docs/offloads.md). Rx: the kernel may deliver
+# checksum-partial frames (TUN_F_CSUM) and TCP super-frames (TUN_F_TSO4/6) when asked;
+# Tx: any frame may carry a checksum or segmentation request. IPv4 header checksums
+# are computed in software.
+RX_OFFLOAD_CAPA = (RTE_ETH_RX_OFFLOAD_SCATTER | RTE_ETH_RX_OFFLOAD_TCP_CKSUM
+                   | RTE_ETH_RX_OFFLOAD_UDP_CKSUM | RTE_ETH_RX_OFFLOAD_TCP_LRO)
+TX_OFFLOAD_CAPA = (RTE_ETH_TX_OFFLOAD_MULTI_SEGS | RTE_ETH_TX_OFFLOAD_UDP_CKSUM
+                   | RTE_ETH_TX_OFFLOAD_TCP_CKSUM | RTE_ETH_TX_OFFLOAD_TCP_TSO
+                   | RTE_ETH_TX_OFFLOAD_IPV4_CKSUM)
+RX_CKSUM = RTE_ETH_RX_OFFLOAD_TCP_CKSUM | RTE_ETH_RX_OFFLOAD_UDP_CKSUM
+
+
+def tun_offload_flags(rx_offloads: int) -> int:
+    """TUNSETOFFLOAD bits for a port's configured Rx offloads."""
+    flags = 0
+    if rx_offloads & (RX_CKSUM | RTE_ETH_RX_OFFLOAD_TCP_LRO):
+        flags |= TUN_F_CSUM
+    if rx_offloads & RTE_ETH_RX_OFFLOAD_TCP_LRO:
+        flags |= TUN_F_TSO4 | TUN_F_TSO6 | TUN_F_TSO_ECN
+    return flags
 
 
 def _queue_stats(stats, i: int, s: dict, q_packets: list, q_bytes: list) -> None:
@@ -78,31 +104,43 @@ class TapDriverBase(EthDevOps):
             return -errno.EINVAL
         try:
             self.tap.open_queues(max(dev.nb_rx_queues, dev.nb_tx_queues))
+            # Set every time, also to 0: a persistent interface keeps an earlier port's.
+            self.tap.set_offload(tun_offload_flags(dev.conf.rxmode.offloads))
         except OSError as e:
             log.error("%s: cannot open TAP queues: %s", self.name, e)
             return _neg_errno(e)
         return 0
 
-    def _max_frame(self) -> int:
-        return self._link()["mtu"] + RTE_ETHER_HDR_LEN + VLAN_TAG_LEN
+    def _max_frame(self, dev: EthDev, mtu: int | None = None) -> int:
+        """The largest frame an Rx buffer must hold: the MTU's, or a 64 KB LRO frame."""
+        if mtu is None:
+            mtu = self._link()["mtu"]
+        frame = mtu + RTE_ETHER_HDR_LEN + VLAN_TAG_LEN
+        if dev.conf.rxmode.offloads & RTE_ETH_RX_OFFLOAD_TCP_LRO:
+            frame = max(frame, LRO_MAX_FRAME)
+        return frame
 
     def rx_queue_setup(self, dev, queue_id, nb_desc, rx_conf, mb_pool) -> int:
+        offloads = dev.conf.rxmode.offloads | (rx_conf.offloads if rx_conf is not None else 0)
         try:
-            dev.rx_queues[queue_id] = self.rx_queue_class(
-                self.tap.queue_fds[queue_id], nb_desc, mb_pool, self._max_frame(),
-                dev.port_id, queue_id, self.ring_flags)
+            q = self.rx_queue_class(self.tap.queue_fds[queue_id], nb_desc, mb_pool,
+                                    self._max_frame(dev), dev.port_id, queue_id, self.ring_flags)
         except (OSError, ValueError) as e:
             log.error("%s: Rx queue %d setup failed: %s", self.name, queue_id, e)
             return _neg_errno(e) if isinstance(e, OSError) else -errno.EINVAL
+        q.set_rx_sw_cksum(bool(offloads & RX_CKSUM))
+        dev.rx_queues[queue_id] = q
         return 0
 
     def tx_queue_setup(self, dev, queue_id, nb_desc, tx_conf) -> int:
         try:
-            dev.tx_queues[queue_id] = self.tx_queue_class(
-                self.tap.queue_fds[queue_id], nb_desc, dev.port_id, queue_id, self.ring_flags)
+            q = self.tx_queue_class(self.tap.queue_fds[queue_id], nb_desc, dev.port_id,
+                                    queue_id, self.ring_flags)
         except OSError as e:
             log.error("%s: Tx queue %d setup failed: %s", self.name, queue_id, e)
             return _neg_errno(e)
+        q.set_tx_offloads(dev.conf.txmode.offloads | (tx_conf.offloads if tx_conf is not None else 0))
+        dev.tx_queues[queue_id] = q
         return 0
 
     def rx_queue_release(self, dev, queue_id) -> None:
@@ -164,6 +202,12 @@ class TapDriverBase(EthDevOps):
         info.max_mtu = min(MAX_MTU, link.get("max_mtu") or MAX_MTU)
         info.max_rx_pktlen = info.max_mtu + RTE_ETHER_HDR_LEN + VLAN_TAG_LEN
         info.min_rx_bufsize = RTE_ETHER_HDR_LEN
+        info.rx_offload_capa = RX_OFFLOAD_CAPA
+        info.tx_offload_capa = TX_OFFLOAD_CAPA
+        # TUNSETOFFLOAD is per interface, so Rx offloads are per port; Tx offloads are
+        # per packet (its virtio-net header), so a queue may enable them on its own.
+        info.rx_queue_offload_capa = 0
+        info.tx_queue_offload_capa = TX_OFFLOAD_CAPA
         info.rx_desc_lim.nb_min = 1
         info.rx_desc_lim.nb_max = MAX_RING_SIZE
         info.tx_desc_lim.nb_min = 1
@@ -242,14 +286,27 @@ class TapDriverBase(EthDevOps):
             return _neg_errno(e)
 
     def mtu_set(self, dev, mtu) -> int:
-        # Receive buffers are sized at queue setup (scatter Rx chains when one mbuf is
-        # too small); a larger MTU than they hold needs the queues set up again.
-        frame = mtu + RTE_ETHER_HDR_LEN + VLAN_TAG_LEN
-        short = [q.queue_id for q in dev.rx_queues if q is not None and q.max_frame < frame]
-        if short:
-            log.error("%s: MTU %d needs %d-byte receive buffers; Rx queues %s hold less: "
-                      "reconfigure the port with rxmode.mtu and set the queues up again", self.name, mtu, frame, short)
-            return -errno.EINVAL
+        # Receive buffers hold the largest frame the MTU allows (scatter Rx chains when
+        # one mbuf is too small). Growing them comes first, so no frame of the new size
+        # ever meets an old buffer (the kernel would cut it): a started queue is
+        # stopped (its posted reads cancelled, buffers returned) and started again
+        # with longer chains; frames waiting in the kernel's queue are not lost.
+        frame = self._max_frame(dev, mtu)
+        for q in dev.rx_queues:
+            if q is None or q.max_frame >= frame:
+                continue
+            if dev.started:
+                q.stop()
+            err = 0
+            try:
+                q.set_rx_max_frame(frame)
+            except ValueError as e:
+                log.error("%s: MTU %d: Rx queue %d: %s", self.name, mtu, q.queue_id, e)
+                err = -errno.EINVAL
+            if dev.started:
+                err = q.start() if err == 0 else (q.start(), err)[1]
+            if err < 0:
+                return err
         return self._netlink(netlink.set_mtu, mtu)
 
     # ---- statistics -------------------------------------------------------------

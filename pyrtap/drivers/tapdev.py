@@ -26,6 +26,13 @@ IFF_VNET_HDR = 0x4000
 IFF_ATTACH_QUEUE = 0x0200
 IFF_DETACH_QUEUE = 0x0400
 
+# TUNSETOFFLOAD bits: what the kernel may hand to the reader unfinished (checksum-
+# partial, GSO super-frames). Frames written to the TAP may use any of them regardless.
+TUN_F_CSUM = 0x01
+TUN_F_TSO4 = 0x02
+TUN_F_TSO6 = 0x04
+TUN_F_TSO_ECN = 0x08
+
 TAP_FLAGS = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR | IFF_MULTI_QUEUE
 VNET_HDR_LEN = 10
 IFNAMSIZ = 16
@@ -108,6 +115,11 @@ class TapDevice:
             self.close_queues()
             raise
         return self.queue_fds
+
+    def set_offload(self, flags: int) -> None:
+        """TUNSETOFFLOAD on the interface (any attached queue fd carries it; the
+        keep-alive fd is detached and may not)."""
+        fcntl.ioctl(self.queue_fds[0], TUNSETOFFLOAD, flags)
 
     def close_queues(self) -> None:
         for fd in self.queue_fds:

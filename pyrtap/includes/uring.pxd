@@ -123,3 +123,7 @@ cdef extern from "<unistd.h>" nogil:
 cdef extern from "<sys/uio.h>" nogil:
     ssize_t readv(int fd, const iovec *iov, int iovcnt)
     ssize_t writev(int fd, const iovec *iov, int iovcnt)
+
+cdef extern from "<errno.h>" nogil:
+    int errno
+    int ENOBUFS
