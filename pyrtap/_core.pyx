@@ -18,6 +18,7 @@ from libc.string cimport memset, memcpy
 
 from includes.mbuf cimport *
 from includes.uring cimport *
+from includes.net cimport *
 
 cnp.import_array()
 
@@ -25,6 +26,7 @@ include "core/mempool.pxi"
 include "core/mbuf.pxi"
 include "core/burst.pxi"
 include "core/queues.pxi"
+include "core/net.pxi"
 include "core/uring_rxtx.pxi"
 include "core/syscall_rxtx.pxi"
 
