@@ -25,8 +25,8 @@ cnp.import_array()
 include "core/mempool.pxi"
 include "core/mbuf.pxi"
 include "core/burst.pxi"
-include "core/net_stub.pxi"
 include "core/queues.pxi"
+include "core/net.pxi"
 include "core/uring_rxtx.pxi"
 include "core/syscall_rxtx.pxi"
 
