@@ -557,6 +557,35 @@ cdef inline int tx_vnet_hdr(pyrtap_mbuf *m, uint8_t *hdr, uint64_t port_ol, tx_u
     return tx_offload_hdr(m, <virtio_net_hdr *>hdr, ol, port_ol, u)
 
 
+cdef inline bint tx_write_now(qstats *st, int fd, pyrtap_mbuf *m, uint8_t *spare_hdr, iovec *iov,
+                              uint32_t max_iov, uint64_t port_ol) noexcept nogil:
+    """Send one packet with write()/writev() (net_tap, and net_rtap's single-packet bursts).
+
+    True when the packet is consumed: sent, or unsendable (too many segments, an offload
+    the port was not configured for, lengths that do not fit) and counted in errors; the
+    caller frees it. False when the kernel's queue is full (EAGAIN): the packet is as it
+    came and stays the caller's.
+    """
+    cdef tx_undo u
+    cdef uint8_t *hdr = pyrtap_mbuf_data(m) - VNET_HDR_LEN if tx_hdr_in_headroom(m) else spare_hdr
+    cdef ssize_t r
+    if m.nb_segs + 1 > max_iov or tx_vnet_hdr(m, hdr, port_ol, &u) < 0:
+        st.errors += 1
+        return True
+    if hdr != spare_hdr:
+        r = write(fd, hdr, m.data_len + VNET_HDR_LEN)
+    else:
+        r = writev(fd, iov, tx_fill_iov(m, spare_hdr, iov))
+    if r >= 0:
+        tx_count(st, m)
+    elif errno == EAGAIN:
+        tx_undo_apply(&u)
+        return False
+    else:
+        st.errors += 1
+    return True
+
+
 cdef inline bint tx_hdr_in_headroom(pyrtap_mbuf *m) noexcept nogil:
     """Whether the header may be written in front of the data: only a private, direct mbuf."""
     return (m.nb_segs == 1 and m.data_off >= VNET_HDR_LEN and m.attached == 0

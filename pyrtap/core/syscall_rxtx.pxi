@@ -46,34 +46,12 @@ cdef uint16_t sys_rx_burst(void *qp, pyrtap_mbuf **pkts, uint16_t nb) noexcept n
 
 cdef uint16_t sys_tx_burst(void *qp, pyrtap_mbuf **pkts, uint16_t nb) noexcept nogil:
     cdef sys_q *q = <sys_q *>qp
-    cdef pyrtap_mbuf *m
     cdef free_batch b
-    cdef tx_undo u
-    cdef uint8_t *hdr
-    cdef ssize_t r
-    cdef uint32_t nvec
     cdef uint16_t i = 0
     batch_init(&b)
-    while i < nb:
-        m = pkts[i]
-        hdr = pyrtap_mbuf_data(m) - VNET_HDR_LEN if tx_hdr_in_headroom(m) else q.hdr
-        if m.nb_segs + 1 > IOV_MAX_SEGS or tx_vnet_hdr(m, hdr, q.tx_ok, &u) < 0:
-            q.st.errors += 1    # unsendable (too many segments, offload not configured or bad lengths)
-        else:
-            if hdr != q.hdr:
-                r = write(q.fd, hdr, m.data_len + VNET_HDR_LEN)
-            else:
-                nvec = tx_fill_iov(m, q.hdr, q.txiov)
-                r = writev(q.fd, q.txiov, nvec)
-            if r < 0:
-                if errno == EAGAIN:
-                    tx_undo_apply(&u)   # the packet goes back to the caller as it came
-                    break           # the queue is full: the rest stay the caller's
-                q.st.errors += 1
-            else:
-                tx_count(&q.st, m)
+    while i < nb and tx_write_now(&q.st, q.fd, pkts[i], q.hdr, q.txiov, IOV_MAX_SEGS, q.tx_ok):
         # write() copied the frame into the kernel: the mbuf is free at once.
-        batch_free_chain(&b, m)
+        batch_free_chain(&b, pkts[i])
         i += 1
     batch_flush(&b)
     return i

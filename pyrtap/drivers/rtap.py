@@ -11,7 +11,9 @@ them (docs/drivers.md, docs/benchmarks.md):
   armed); ``auto`` (the default, chosen by measurement): ``batch`` plus a plain read()
   when one frame is wanted or the queue was idle; ``prepost``: one read posted per
   descriptor, the C driver's design; ``multishot``: one multishot read fed by a
-  provided-buffer ring of mbufs (falls back to batched reads when frames need chains).
+  provided-buffer ring of mbufs (falls back to batched reads when frames need chains);
+* ``sync=N`` (default 4): bursts of up to N packets use plain read()/write(), where
+  io_uring's per-request cost is not repaid (rx=auto and Tx); ``sync=0`` never does.
 """
 from __future__ import annotations
 
@@ -26,10 +28,13 @@ class RtapDriver(TapDriverBase):
     default_iface = "rtap%d"
     rx_queue_class = _core.UringRxQueue
     tx_queue_class = _core.UringTxQueue
-    devargs_keys = ("iface", "persist", "uring", "rx")
+    devargs_keys = ("iface", "persist", "uring", "rx", "sync")
     rx_modes = {"auto": _core.UringAutoRxQueue, "batch": _core.UringBatchRxQueue,
                 "prepost": _core.UringRxQueue, "multishot": _core.UringMultishotRxQueue}
     default_rx_mode = "auto"     # chosen by measurement: docs/benchmarks.md
+    # Bursts up to this size go through plain read()/write(): below it io_uring's
+    # per-request cost is not repaid by fewer system calls (docs/benchmarks.md).
+    default_sync_max = 4
     # One TAP queue fd carries one Rx and one Tx ring, as in the C driver.
     equal_queue_counts = True
 
@@ -40,6 +45,13 @@ class RtapDriver(TapDriverBase):
         rx_mode = devargs.get("rx", self.default_rx_mode)
         if rx_mode not in self.rx_modes:
             raise ValueError("rx=%s: expected one of %s" % (rx_mode, ", ".join(self.rx_modes)))
+        sync = devargs.get("sync", str(self.default_sync_max))
+        if not sync.isdigit() or int(sync) > 512:
+            raise ValueError("sync=%s: expected a burst size from 0 to 512" % sync)
         super().__init__(name, devargs)
         self.ring_flags = _core.URING_PRESETS[preset]
         self.rx_queue_class = self.rx_modes[rx_mode]
+        self.sync_max = int(sync)
+
+    def queue_created(self, q) -> None:
+        q.set_sync_max(self.sync_max)

@@ -129,6 +129,7 @@ class TapDriverBase(EthDevOps):
             log.error("%s: Rx queue %d setup failed: %s", self.name, queue_id, e)
             return _neg_errno(e) if isinstance(e, OSError) else -errno.EINVAL
         q.set_rx_sw_cksum(bool(offloads & RX_CKSUM))
+        self.queue_created(q)
         dev.rx_queues[queue_id] = q
         return 0
 
@@ -140,8 +141,12 @@ class TapDriverBase(EthDevOps):
             log.error("%s: Tx queue %d setup failed: %s", self.name, queue_id, e)
             return _neg_errno(e)
         q.set_tx_offloads(dev.conf.txmode.offloads | (tx_conf.offloads if tx_conf is not None else 0))
+        self.queue_created(q)
         dev.tx_queues[queue_id] = q
         return 0
+
+    def queue_created(self, q) -> None:
+        """Hook for a driver's own per-queue settings (devargs)."""
 
     def rx_queue_release(self, dev, queue_id) -> None:
         q = dev.rx_queues[queue_id]
