@@ -52,6 +52,7 @@ ctypedef struct uring_q:
     rxq_conf rc
     bint probe                 # rx=auto: start with a plain read() when the queue was idle
     bint idle                  # rx=auto: the last burst found the queue empty
+    uint32_t last              # rx=auto: frames the last burst received
     uint32_t sync_max          # bursts up to this size use plain read()/write() (devarg sync=)
     # Tx only
     uint64_t tx_ok             # configured RTE_ETH_TX_OFFLOAD_* of the port
@@ -351,6 +352,9 @@ cdef class UringRxQueue(_UringQueue):
 cdef extern from "<linux/fs.h>" nogil:
     int RWF_NOWAIT
 
+cdef enum:
+    ADAPT_MIN = 4       # rx=auto: reads in a batch beyond twice the last burst's frames
+
 
 cdef inline long urx_read_now(uring_q *q, pyrtap_mbuf *m) noexcept nogil:
     """One plain read()/readv() into the chain ``m``: bytes read or -errno."""
@@ -430,6 +434,7 @@ cdef uint16_t uring_batch_rx_burst(void *qp, pyrtap_mbuf **pkts, uint16_t nb) no
     cdef pyrtap_mbuf *m
     cdef long r
     cdef uint16_t nrx = 0, got
+    cdef uint32_t k
     if q.probe and nb <= q.sync_max:
         return urx_read_loop(q, pkts, nb)
     if q.probe and (nb == 1 or q.idle):
@@ -447,8 +452,14 @@ cdef uint16_t uring_batch_rx_burst(void *qp, pyrtap_mbuf **pkts, uint16_t nb) no
             nrx = 1
         if nb == 1:
             return nrx
-    got = urx_batch(q, pkts + nrx, min(<uint32_t>(nb - nrx), q.nb_desc))
+    k = min(<uint32_t>(nb - nrx), q.nb_desc)
+    if q.probe and k > 2 * q.last + ADAPT_MIN:
+        # A batch read that finds nothing costs about what a frame does: ask for about
+        # twice what the last burst found (a full burst doubles it back in one step).
+        k = 2 * q.last + ADAPT_MIN
+    got = urx_batch(q, pkts + nrx, k)
     q.idle = got == 0
+    q.last = nrx + got
     return nrx + got
 
 
