@@ -1,6 +1,7 @@
 """pyrtap: DPDK's ethdev programming model over Linux TAP interfaces.
 
-Everything of ``shared/API.md`` is importable from here (``import pyrtap as rte``).
+The whole public API is importable from here (``import pyrtap as rte``);
+docs/api.md is its reference.
 """
 from .mbuf import *  # noqa: F401,F403
 from .mbuf import Mbuf, MbufBurst  # noqa: F401

@@ -6,12 +6,14 @@ queues, only file descriptors and bytes, so it measures what plain ``write()`` /
 ``read()`` system calls on a TAP queue fd achieve from a tight C loop.
 
 * ``tx_write(fd, frame, seconds)``: ``write()`` the same buffer (virtio-net header
-  + frame) in a loop, as the "C write() per frame" line of MEASUREMENTS.md.
+  + frame) in a loop, as the "C write() per frame" line of the reference
+  measurements in docs/benchmarks.md.
 * ``loopback(fd_a, fd_b, frame, seconds, burst)``: ``burst`` writes on A, then
   ``read()`` on B until EAGAIN; B receives what the kernel redirected from A.
 * ``tx_uring(fd, frame, seconds, burst, flags)``: the same writes through io_uring in
   C, ``burst`` WRITE SQEs per ``io_uring_submit_and_wait`` (the "C io_uring" line of
-  MEASUREMENTS.md), to tell the kernel's io_uring cost apart from the driver's.
+  the reference measurements in docs/benchmarks.md), to tell the kernel's io_uring
+  cost apart from the driver's.
 * ``LengthSetter``: the one helper the Python Tx loops use, so that setting the
   lengths of a burst of pre-filled buffers costs next to nothing. It writes two
   integers at caller-given offsets of caller-given addresses; the caller (compare.py)

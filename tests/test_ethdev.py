@@ -1,6 +1,6 @@
 """Control path of both drivers over a real TAP: device info, queue reconfiguration,
 fd hygiene, persistent and renamed interfaces, the port state machine, bad input, and
-rte_eal_init's --vdev handling (shared/API.md "EAL and devices", "Ethdev").
+rte_eal_init's --vdev handling (docs/api.md "EAL and devices", "Ethdev").
 """
 from __future__ import annotations
 

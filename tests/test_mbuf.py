@@ -1,5 +1,5 @@
 """Mbufs: alloc/free, data views, length operations, chains, refcounts, clone, copy,
-attributes, MbufBurst and RTE_MBUF_F_* flags (shared/API.md "Mempool and mbuf",
+attributes, MbufBurst and RTE_MBUF_F_* flags (docs/api.md "Mempool and mbuf",
 pyrtap/mbuf.py).
 
 Tests whose name ends in ``_dpdk_semantics`` or that are marked as pyrtap bugs in

@@ -1,6 +1,6 @@
 """Mempool: creation, look-up, counters, errors, shared memory and process safety.
 
-Covers the "Mempool and mbuf" section of shared/API.md for pools, and every
+Covers the "Mempool and mbuf" section of docs/api.md for pools, and every
 function of pyrtap/mempool.py. Mbuf operations are in test_mbuf.py.
 """
 from __future__ import annotations

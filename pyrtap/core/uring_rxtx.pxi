@@ -16,7 +16,7 @@ cdef enum:
     IORING_OP_READ_MULTISHOT = 49   # kernel >= 6.7; liburing 2.3 predates it
 
 # Setup-flag presets, selectable per port with the devarg uring=NAME so the benchmark
-# can measure each (see shared/MEASUREMENTS.md: they change Rx throughput 2-3x).
+# can measure each (docs/benchmarks.md: they change Rx throughput 2-3x).
 URING_PRESETS = {
     "default": 0,
     "coop": IORING_SETUP_COOP_TASKRUN,

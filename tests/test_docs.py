@@ -1,0 +1,110 @@
+"""The documentation is the repository's own and covers the whole public API.
+
+* No tracked file points at the API contract or the reference measurements kept
+  outside the repository: users never see those files, so the docs/ pages must say
+  everything (docs/api.md is the API reference, docs/benchmarks.md the figures).
+* Every public name of the top-level package appears in a docs/*.md page, inside
+  backticks, either literally or, for constants, through a family wildcard such as
+  ``RTE_MBUF_F_*`` (a name belongs to a family when it starts with its prefix).
+  Only upper-case prefixes count as families: a function or class is documented by
+  name, so a new ``rte_eth_*`` call cannot slip through a wildcard.
+
+Both tests only read files and import pyrtap: no TAP, no root, well under a second.
+"""
+from __future__ import annotations
+
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+DOCS = ROOT / "docs"
+
+# Spelled in pieces so that this file, which is tracked too, does not contain them.
+FORBIDDEN = ("shared/" + "API.md", "shared/" + "MEASUREMENTS.md", "../" + "shared")
+
+# Names checked besides every rte_*/RTE_* name (and __all__, if the package has one).
+CLASSES = ("Port", "PortError", "Mbuf", "MbufBurst", "Mempool")
+
+# Wildcards this broad would document everything: not accepted as families.
+TOO_BROAD = {"RTE", "RTE_"}
+
+
+def _tracked_files() -> list[str]:
+    try:
+        out = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, capture_output=True,
+                             check=True, timeout=30).stdout
+    except (OSError, subprocess.SubprocessError) as e:
+        pytest.skip("not a git checkout (%s)" % e)
+    return [p for p in out.decode().split("\0") if p]
+
+
+def test_no_reference_to_files_outside_the_repository():
+    hits = []
+    for rel in _tracked_files():
+        path = ROOT / rel
+        if not path.is_file():          # deleted in the work tree, not yet committed
+            continue
+        text = path.read_bytes().decode("utf-8", errors="replace")
+        if not any(s in text for s in FORBIDDEN):
+            continue
+        for lineno, line in enumerate(text.splitlines(), 1):
+            found = [s for s in FORBIDDEN if s in line]
+            if found:
+                hits.append("  %s:%d: %s   [%s]" % (rel, lineno, line.strip()[:120], ", ".join(found)))
+    if hits:
+        pytest.fail("%d line(s) of tracked files refer to files outside the repository; point "
+                    "them at the repository's own docs instead (docs/api.md for the API, "
+                    "docs/benchmarks.md for the reference measurements):\n%s"
+                    % (len(hits), "\n".join(hits)), pytrace=False)
+
+
+def _code_spans(text: str) -> list[str]:
+    """Inline code spans of a Markdown text, fenced code blocks left out."""
+    text = re.sub(r"^ {0,3}(`{3,}|~{3,}).*?^ {0,3}\1[ \t]*$", "", text, flags=re.M | re.S)
+    return [m.group(2) for m in re.finditer(r"(`+)(.+?)\1", text, flags=re.S)]
+
+
+def _documented() -> tuple[set[str], set[str], list[str]]:
+    """(names in backticks, family prefixes written as PREFIX*, pages read)."""
+    names, families, pages = set(), set(), []
+    for page in sorted(DOCS.glob("*.md")):
+        pages.append(page.relative_to(ROOT).as_posix())
+        for span in _code_spans(page.read_text(encoding="utf-8")):
+            for ident, star in re.findall(r"([A-Za-z_][A-Za-z0-9_]*)(\*?)", span):
+                if star:
+                    if ident.isupper() and ident not in TOO_BROAD:
+                        families.add(ident)
+                else:
+                    names.add(ident)
+    return names, families, pages
+
+
+def _public_names() -> set[str]:
+    import pyrtap
+    public = {n for n in dir(pyrtap) if n.startswith(("rte_", "RTE_"))}
+    public |= set(getattr(pyrtap, "__all__", ()))
+    public |= set(CLASSES)
+    return public
+
+
+def test_every_public_name_is_documented():
+    names, families, pages = _documented()
+    assert pages and (DOCS / "api.md").is_file(), "docs/api.md is missing"
+    undocumented = sorted(n for n in _public_names()
+                          if n not in names and not any(n.startswith(f) for f in families))
+    if undocumented:
+        pytest.fail("%d public name(s) of pyrtap appear in no docs/*.md page (%s), neither in "
+                    "backticks nor through a family wildcard such as `RTE_MBUF_F_*`; document "
+                    "them in docs/api.md:\n  %s"
+                    % (len(undocumented), ", ".join(pages), "\n  ".join(undocumented)),
+                    pytrace=False)
+
+
+def test_the_docs_lead_to_the_api_reference():
+    for page in ("README.md", "docs/index.md"):
+        text = (ROOT / page).read_text(encoding="utf-8")
+        assert re.search(r"\]\((\./)?(docs/)?api\.md(#[^)]*)?\)", text), \
+            "%s does not link to the API reference (docs/api.md)" % page
