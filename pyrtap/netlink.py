@@ -33,6 +33,8 @@ This module deliberately imports nothing from the rest of pyrtap.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import ctypes
 import errno
 import operator
 import os
@@ -64,6 +66,8 @@ __all__ = [
     "set_allmulti",
     "set_name",
     "delete_link",
+    "netns",
+    "run_in_netns",
 ]
 
 # <linux/if.h> net_device_flags
@@ -142,6 +146,66 @@ def _in_running_loop() -> bool:
     return True
 
 
+# ---------------------------------------------------------------------------
+# network namespaces
+# ---------------------------------------------------------------------------
+#
+# A netlink socket talks to the namespace it was created in, and a thread can
+# enter another namespace (setns(2) changes only the calling thread).  So a
+# call for an interface that lives in another namespace runs in a short-lived
+# thread that enters it first; the caller's own thread never changes
+# namespace.
+
+_CLONE_NEWNET = 0x40000000
+_tls = threading.local()
+_libc = None
+
+
+def _setns(fd: int) -> None:
+    global _libc
+    if _libc is None:
+        _libc = ctypes.CDLL(None, use_errno=True)
+    if _libc.setns(fd, _CLONE_NEWNET) != 0:
+        e = ctypes.get_errno()
+        raise OSError(e, f"setns: {os.strerror(e)}")
+
+
+@contextlib.contextmanager
+def netns(fd: int | None):
+    """Make this thread's netlink calls inside the block address the network
+    namespace ``fd`` (an open ``/proc/*/ns/net`` or ``TUNGETDEVNETNS`` fd;
+    None: the thread's own).  The fd stays the caller's to close."""
+    old = getattr(_tls, "netns", None)
+    _tls.netns = fd
+    try:
+        yield
+    finally:
+        _tls.netns = old
+
+
+def run_in_netns(fd: int | None, fn):
+    """Return ``fn()`` run in a short-lived thread that first enters the network
+    namespace ``fd`` (without ``fd``, a thread of the caller's namespace: the
+    way out of a running asyncio loop).  Sockets ``fn`` creates belong to that
+    namespace for their whole life.  Exceptions are re-raised here."""
+    box = {}
+
+    def target():
+        try:
+            if fd is not None:
+                _setns(fd)
+            box["result"] = fn()
+        except BaseException as e:  # re-raised in the caller's thread
+            box["error"] = e
+
+    t = threading.Thread(target=target, name="pyrtap-netlink", daemon=True)
+    t.start()
+    t.join()
+    if "error" in box:
+        raise box["error"]
+    return box.get("result")
+
+
 def _call(what: str, fn):
     """Run ``fn(ipr)`` on a fresh netlink socket; map NetlinkError to OSError.
 
@@ -162,29 +226,18 @@ def _call(what: str, fn):
                 msg = f"{what}: {strerror}"
             raise OSError(code, msg) from e
 
-    if not _in_running_loop():
+    ns = getattr(_tls, "netns", None)
+    if ns is None and not _in_running_loop():
         return run()
 
-    # pyroute2 >= 0.9 implements the synchronous IPRoute on top of asyncio:
-    # it reuses the thread's *running* event loop if there is one and then
-    # fails with "This event loop is already running".  So when we are
-    # called from a coroutine (e.g. an asyncio application using the ethdev
-    # API synchronously), do the netlink exchange in a short-lived worker
-    # thread, which has no loop and gets a private one.
-    box = {}
-
-    def target():
-        try:
-            box["result"] = run()
-        except BaseException as e:  # re-raised in the caller's thread
-            box["error"] = e
-
-    t = threading.Thread(target=target, name="pyrtap-netlink", daemon=True)
-    t.start()
-    t.join()
-    if "error" in box:
-        raise box["error"]
-    return box.get("result")
+    # Another namespace: see run_in_netns.  And pyroute2 >= 0.9 implements the
+    # synchronous IPRoute on top of asyncio: it reuses the thread's *running*
+    # event loop if there is one and then fails with "This event loop is
+    # already running".  So when we are called from a coroutine (e.g. an
+    # asyncio application using the ethdev API synchronously), do the netlink
+    # exchange in a short-lived worker thread, which has no loop and gets a
+    # private one.
+    return run_in_netns(ns, run)
 
 
 def _ifindex(ifindex) -> int:

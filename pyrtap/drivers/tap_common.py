@@ -93,7 +93,7 @@ class TapDriverBase(EthDevOps):
         return self.tap.ifindex
 
     def _link(self) -> dict:
-        return netlink.link_info(self.tap.ifindex)
+        return self.tap.netlink(netlink.link_info)
 
     # ---- lifecycle ----------------------------------------------------------------
 
@@ -178,7 +178,7 @@ class TapDriverBase(EthDevOps):
         for q in dev.rx_queues + dev.tx_queues:
             q.stop()
         try:
-            netlink.set_admin_state(self.tap.ifindex, False)
+            self.tap.netlink(netlink.set_admin_state, False)
         except OSError:
             pass       # already gone (deleted from outside): stopping must still succeed
         return 0
@@ -241,7 +241,7 @@ class TapDriverBase(EthDevOps):
 
     def _netlink(self, fn, *args) -> int:
         try:
-            fn(self.tap.ifindex, *args)
+            self.tap.netlink(fn, *args)
         except OSError as e:
             log.error("%s: %s failed: %s", self.name, fn.__name__, e)
             return _neg_errno(e)
@@ -319,7 +319,7 @@ class TapDriverBase(EthDevOps):
     def _kernel_drops(self) -> int:
         # Frames the kernel could not queue to the port: a TAP interface counts them
         # as its own tx_dropped (the kernel "transmits" towards the port).
-        return netlink.link_stats64(self.tap.ifindex)["tx_dropped"]
+        return self.tap.netlink(netlink.link_stats64)["tx_dropped"]
 
     def stats_get(self, dev, stats) -> int:
         stats.__init__()

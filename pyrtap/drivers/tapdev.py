@@ -6,6 +6,7 @@ crossing a queue fd is preceded by a 10-byte ``struct virtio_net_hdr``.
 """
 from __future__ import annotations
 
+import errno
 import fcntl
 import os
 import socket
@@ -18,6 +19,8 @@ TUNSETPERSIST = 0x400454CB
 TUNSETOFFLOAD = 0x400454D0
 TUNSETVNETHDRSZ = 0x400454D8
 TUNSETQUEUE = 0x400454D9
+TUNGETIFF = 0x800454D2
+TUNGETDEVNETNS = 0x54E3      # _IO('T', 227), Linux 5.2: an fd of the device's namespace
 
 IFF_TAP = 0x0002
 IFF_NO_PI = 0x1000
@@ -37,6 +40,18 @@ TAP_FLAGS = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR | IFF_MULTI_QUEUE
 VNET_HDR_LEN = 10
 IFNAMSIZ = 16
 MAX_QUEUES = 128
+
+
+_own_netns = None
+
+
+def _own_netns_id() -> tuple[int, int]:
+    """Identity (st_dev, st_ino) of the process's network namespace."""
+    global _own_netns
+    if _own_netns is None:
+        st = os.stat("/proc/self/ns/net")
+        _own_netns = (st.st_dev, st.st_ino)
+    return _own_netns
 
 
 def _ifreq(name: str, flags: int) -> bytes:
@@ -100,6 +115,82 @@ class TapDevice:
         """The interface's current name (it may have been renamed)."""
         return socket.if_indextoname(self.ifindex)
 
+    # ---- following the interface into another network namespace -----------------
+    #
+    # ``ip link set IFACE netns X`` moves the interface; our fds stay attached and the
+    # data path keeps working, but netlink in our namespace no longer sees it. The TAP
+    # fd knows where its device lives (TUNGETDEVNETNS, also on the detached keep-alive
+    # fd), so every control call asks it first and talks to that namespace.
+
+    def netns_fd(self) -> int | None:
+        """A new fd of the namespace the interface lives in (the caller closes it), or
+        None when it lives in ours. OSError(ENODEV) once the interface is deleted."""
+        try:
+            fd = fcntl.ioctl(self.keepalive, TUNGETDEVNETNS)
+        except OSError as e:
+            if e.errno in (errno.EBADFD, errno.EBADF):
+                raise OSError(errno.ENODEV, "TAP interface %d was deleted" % self.ifindex) from None
+            if e.errno in (errno.ENOTTY, errno.EINVAL):   # kernel < 5.2: assume it stayed
+                return None
+            raise
+        st = os.fstat(fd)
+        if (st.st_dev, st.st_ino) == _own_netns_id():
+            os.close(fd)
+            return None
+        return fd
+
+    def netns_id(self) -> tuple[int, int]:
+        """Identity (st_dev, st_ino) of the interface's namespace; OSError(ENODEV) when gone."""
+        fd = self.netns_fd()
+        if fd is None:
+            return _own_netns_id()
+        try:
+            st = os.fstat(fd)
+            return (st.st_dev, st.st_ino)
+        finally:
+            os.close(fd)
+
+    def _follow(self, ns_id, nsfd) -> None:
+        """The interface is in another namespace than at the last call. Its ifindex there
+        is usually the same (the kernel keeps it unless it is taken); look it up by name
+        (TUNGETIFF) to be sure."""
+        self._ns_id = ns_id
+        name = self._name_from_fd()
+        if name is None:
+            return
+        with netlink.netns(nsfd):
+            idx = netlink.ifindex_of(name)
+        if idx is not None:
+            self.ifindex = idx
+
+    def _name_from_fd(self) -> str | None:
+        for fd in self.queue_fds + [self.keepalive]:
+            try:
+                res = fcntl.ioctl(fd, TUNGETIFF, bytes(40))
+                return res[:IFNAMSIZ].rstrip(b"\0").decode()
+            except OSError:
+                continue
+        return None
+
+    def netlink(self, fn, *args):
+        """``fn(ifindex, *args)`` (a pyrtap.netlink function) addressed to the interface
+        wherever it lives now. OSError(ENODEV) when it was deleted."""
+        nsfd = self.netns_fd()
+        try:
+            ns_id = _own_netns_id() if nsfd is None else self.netns_id_of(nsfd)
+            if ns_id != getattr(self, "_ns_id", _own_netns_id()):
+                self._follow(ns_id, nsfd)
+            with netlink.netns(nsfd):
+                return fn(self.ifindex, *args)
+        finally:
+            if nsfd is not None:
+                os.close(nsfd)
+
+    @staticmethod
+    def netns_id_of(fd: int) -> tuple[int, int]:
+        st = os.fstat(fd)
+        return (st.st_dev, st.st_ino)
+
     def set_persist(self, on: bool) -> None:
         fcntl.ioctl(self.keepalive, TUNSETPERSIST, int(on))
         self.persist = on
@@ -107,13 +198,27 @@ class TapDevice:
     def open_queues(self, n: int) -> list[int]:
         """Replace the queue fds by ``n`` new ones (one per queue pair)."""
         self.close_queues()
-        name = self.name
+        nsfd = self.netns_fd()
         try:
-            for _ in range(n):
-                self.queue_fds.append(_open_queue(name)[0])
+            if nsfd is None:
+                name = self.name
+                for _ in range(n):
+                    self.queue_fds.append(_open_queue(name)[0])
+            else:
+                # TUNSETIFF looks the name up in the namespace of the opener: open the
+                # queues from a thread inside the interface's namespace (a moved port
+                # can be configured again).
+                def open_there():
+                    name = socket.if_indextoname(self.ifindex)
+                    for _ in range(n):
+                        self.queue_fds.append(_open_queue(name)[0])
+                netlink.run_in_netns(nsfd, open_there)
         except OSError:
             self.close_queues()
             raise
+        finally:
+            if nsfd is not None:
+                os.close(nsfd)
         return self.queue_fds
 
     def set_offload(self, flags: int) -> None:
