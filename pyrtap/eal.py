@@ -10,7 +10,7 @@ import errno
 import logging
 
 from . import ethdev_api as eth
-from . import mempool
+from . import events, mempool
 from .drivers import driver_for
 
 log = logging.getLogger("pyrtap")
@@ -145,7 +145,7 @@ def rte_eal_init(argv: list[str]) -> int:
 
 
 def rte_eal_cleanup() -> int:
-    """Stop and close every port and free every pool (``rte_eal_cleanup``).
+    """Stop and close every port, end the event thread and free every pool (``rte_eal_cleanup``).
 
     Afterwards ``rte_eal_init`` may be called again (DPDK does not allow that; a Python
     process running several tests wants it).
@@ -153,6 +153,7 @@ def rte_eal_cleanup() -> int:
     for port_id in list(eth.RTE_ETH_FOREACH_DEV()):
         eth.rte_eth_dev_stop(port_id)
         eth.rte_eth_dev_close(port_id)
+    events.stop_listener()      # the link-event thread and its sockets
     for mp in mempool.rte_mempool_list():
         mempool.rte_mempool_free(mp)
     eal.__init__()

@@ -9,11 +9,12 @@ from __future__ import annotations
 import errno
 import logging
 
-from . import _core
+from . import _core, events
 from .ethdev_driver import ENOTSUP, EthDev
 from .ethdev_types import *  # noqa: F401,F403  (the structures are part of this API)
 from .ethdev_types import (
-    RTE_MAX_ETHPORTS, RTE_MAX_QUEUES_PER_PORT, rte_eth_conf, rte_eth_dev_info, rte_eth_stats,
+    RTE_ETH_ALL, RTE_MAX_ETHPORTS, RTE_MAX_QUEUES_PER_PORT, rte_eth_conf, rte_eth_dev_info,
+    rte_eth_stats,
 )
 from ._core import rte_eth_rx_burst, rte_eth_tx_burst  # noqa: F401
 
@@ -35,6 +36,8 @@ def _allocate(name: str, ops) -> EthDev | None:
 
 def _release(dev: EthDev) -> None:
     _core.fp_ops_clear(dev.port_id)
+    events.unwatch(dev)
+    events.callbacks_drop_port(dev.port_id)
     _ports[dev.port_id] = None
 
 
@@ -238,6 +241,11 @@ def rte_eth_dev_start(port_id: int) -> int:
         return rc
     _core.fp_ops_set(port_id, dev.rx_queues, dev.tx_queues)
     dev.started = True
+    intr = dev.conf.intr_conf
+    if intr.lsc or intr.rmv:
+        # Link events are delivered while the port is started (DPDK's TAP drivers arm
+        # their netlink interrupt on start and disarm it on stop).
+        events.watch(dev, intr.lsc, intr.rmv)
     return 0
 
 
@@ -248,6 +256,7 @@ def rte_eth_dev_stop(port_id: int) -> int:
         return -errno.ENODEV
     if not dev.started:
         return 0
+    events.unwatch(dev)
     _core.fp_ops_clear(port_id)
     dev.started = False
     return dev.ops.dev_stop(dev)
@@ -504,6 +513,64 @@ def rte_eth_xstats_get_id_by_name(port_id: int, xstat_name: str) -> int:
 def rte_eth_xstats_reset(port_id: int) -> int:
     """Zero every extended statistic, the generic ones included (``rte_eth_xstats_reset``)."""
     return rte_eth_stats_reset(port_id)
+
+
+# ---- events and Rx interrupts (docs/events.md) ------------------------------------------
+
+def rte_eth_dev_callback_register(port_id: int, event: int, cb_fn, cb_arg) -> int:
+    """Call ``cb_fn(port_id, event, cb_arg, ret_param)`` on ``event`` of a port, or of every
+    port with ``RTE_ETH_ALL`` (``rte_eth_dev_callback_register``).
+
+    Events: ``RTE_ETH_EVENT_INTR_LSC`` (link status changed; the port must be configured
+    with ``intr_conf.lsc = 1``) and ``RTE_ETH_EVENT_INTR_RMV`` (the interface was deleted;
+    ``intr_conf.rmv = 1``), delivered while the port is started. Callbacks run on the
+    ``pyrtap-intr`` thread. Registering the same (port, event, function, argument) twice
+    is a no-op. -EINVAL for an invalid port, event or non-callable.
+    """
+    if port_id != RTE_ETH_ALL and _dev(port_id) is None:
+        return -errno.EINVAL
+    return events.callback_register(port_id, event, cb_fn, cb_arg)
+
+
+def rte_eth_dev_callback_unregister(port_id: int, event: int, cb_fn, cb_arg) -> int:
+    """Remove a callback registered with the same arguments
+    (``rte_eth_dev_callback_unregister``). Works from inside a callback, even the one
+    being removed: it is not called again. 0 (also when nothing matched), -EINVAL for
+    an invalid port or event."""
+    if port_id != RTE_ETH_ALL and _dev(port_id) is None:
+        return -errno.EINVAL
+    return events.callback_unregister(port_id, event, cb_fn, cb_arg)
+
+
+def _rx_intr(port_id: int, queue_id: int, op: str) -> int:
+    dev = _dev(port_id)
+    if dev is None:
+        return -errno.ENODEV
+    if not isinstance(queue_id, int) or not 0 <= queue_id < dev.nb_rx_queues:
+        log.error("port %d: Rx queue %r does not exist", port_id, queue_id)
+        return -errno.EINVAL
+    return getattr(dev.ops, op)(dev, queue_id)
+
+
+def rte_eth_dev_rx_intr_enable(port_id: int, queue_id: int) -> int:
+    """Arm the Rx interrupt of a queue (``rte_eth_dev_rx_intr_enable``): its fd (from
+    ``rte_eth_dev_rx_intr_ctl_q_get_fd``) becomes readable when packets wait, also ones
+    that arrived before this call. Needs ``intr_conf.rxq = 1`` (-ENOTSUP otherwise)."""
+    return _rx_intr(port_id, queue_id, "rx_queue_intr_enable")
+
+
+def rte_eth_dev_rx_intr_disable(port_id: int, queue_id: int) -> int:
+    """Disarm the Rx interrupt of a queue (``rte_eth_dev_rx_intr_disable``), as after a
+    wake-up, before polling again."""
+    return _rx_intr(port_id, queue_id, "rx_queue_intr_disable")
+
+
+def rte_eth_dev_rx_intr_ctl_q_get_fd(port_id: int, queue_id: int) -> int:
+    """The pollable fd of a queue's Rx interrupt (``rte_eth_dev_rx_intr_ctl_q_get_fd``):
+    use it with select/poll/epoll or asyncio. It is the TAP queue fd or an eventfd of the
+    queue's io_uring, depending on the driver and Rx mode (docs/events.md); it belongs to
+    the port, do not close it. -errno on error (DPDK returns -1)."""
+    return _rx_intr(port_id, queue_id, "rx_queue_intr_fd")
 
 
 __all__ = [n for n in dir() if n.startswith(("rte_", "RTE_"))] + ["ENOTSUP"]

@@ -104,3 +104,21 @@ class EthDevOps:
     def xstats_get(self, dev: EthDev) -> list[tuple[str, int]]:
         """Driver-specific extended statistics as (name, value), in a fixed order."""
         return []
+
+    # ---- events (docs/events.md) ----------------------------------------------------
+
+    def intr_link_source(self, dev: EthDev):
+        """Where link events of the port come from: ``(netns_fd or None, ifindex)``, the
+        namespace fd (None: ours) given to the caller to close; -ENODEV once the device
+        is gone, -ENOTSUP without link events."""
+        return -ENOTSUP
+
+    def rx_queue_intr_fd(self, dev: EthDev, queue_id: int) -> int:
+        """A pollable fd readable while the Rx queue has packets, or -errno."""
+        return -ENOTSUP
+
+    def rx_queue_intr_enable(self, dev: EthDev, queue_id: int) -> int:
+        return -ENOTSUP
+
+    def rx_queue_intr_disable(self, dev: EthDev, queue_id: int) -> int:
+        return -ENOTSUP

@@ -26,8 +26,19 @@ RTE_ETH_SPEED_NUM_NONE = 0
 RTE_ETH_SPEED_NUM_10G = 10000
 RTE_ETH_SPEED_NUM_UNKNOWN = 0xFFFFFFFF
 
+# enum rte_eth_event_type (the events pyrtap raises: LSC and RMV; docs/events.md)
 RTE_ETH_EVENT_UNKNOWN = 0
 RTE_ETH_EVENT_INTR_LSC = 1
+RTE_ETH_EVENT_QUEUE_STATE = 2
+RTE_ETH_EVENT_INTR_RESET = 3
+RTE_ETH_EVENT_VF_MBOX = 4
+RTE_ETH_EVENT_MACSEC = 5
+RTE_ETH_EVENT_INTR_RMV = 6
+RTE_ETH_EVENT_NEW = 7
+RTE_ETH_EVENT_DESTROY = 8
+RTE_ETH_EVENT_MAX = 15
+# Port id of a callback for every port (rte_eth_dev_callback_register).
+RTE_ETH_ALL = RTE_MAX_ETHPORTS
 
 RTE_ETH_DEV_NO_OWNER = 0
 
@@ -101,6 +112,9 @@ class rte_eth_txmode(_Struct):
 
 
 class rte_eth_intr_conf(_Struct):
+    """Interrupts wanted (``rte_eth_conf.intr_conf``): ``lsc`` link-state change events,
+    ``rmv`` removal events, ``rxq`` Rx queue interrupts (docs/events.md)."""
+
     def __init__(self):
         self.lsc = 0
         self.rxq = 0

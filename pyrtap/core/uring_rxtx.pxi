@@ -159,11 +159,17 @@ cdef void uring_exit(uring_q *q) noexcept nogil:
 cdef class _UringQueue(Queue):
     cdef uring_q q
     cdef bint ring_ready
+    # Rx interrupts (docs/events.md): an eventfd registered with the ring, for the Rx
+    # modes whose posted reads take frames off the TAP queue (rx=prepost, multishot).
+    cdef int evfd
+    cdef bint wakes_by_cqe
 
     def __dealloc__(self):
         cdef uint32_t i
         if self.ring_ready:
             uring_exit(&self.q)
+        if self.evfd > 0:
+            close(self.evfd)
         if self.q.heap_iovs != NULL:
             for i in range(self.q.nb_desc):
                 free(self.q.heap_iovs[i])
@@ -177,6 +183,7 @@ cdef class _UringQueue(Queue):
                 unsigned flags, uint32_t iov_per_slot):
         self.st = &self.q.st
         self.cstate = &self.q
+        self.evfd = -1
         self.tx_ok = &self.q.tx_ok
         self.port_id = port_id
         self.queue_id = queue_id
@@ -241,6 +248,53 @@ cdef class _UringQueue(Queue):
         if self.ring_ready:
             uring_exit(&self.q)
             self.ring_ready = False
+        if self.evfd > 0:
+            close(self.evfd)
+            self.evfd = -1
+
+    # ---- Rx interrupts ----------------------------------------------------------------
+    #
+    # With reads posted between bursts (rx=prepost, a multishot read) frames leave the
+    # TAP queue as they arrive, so the TAP fd is not readable while packets wait: the
+    # wake-up comes from the ring, through an eventfd the kernel signals on every
+    # completion (io_uring_register_eventfd). Modes that post nothing between bursts
+    # leave frames in the TAP queue, whose fd is then the one to poll (the driver's).
+
+    @property
+    def rx_wakes_by_completion(self):
+        """True when waiting packets show as completions on the ring, not on the TAP fd."""
+        return self.wakes_by_cqe
+
+    def rx_intr_eventfd(self):
+        """The eventfd signalled by this ring's completions, made and registered on first use."""
+        cdef int fd, rc
+        if self.evfd > 0:
+            return self.evfd
+        fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)
+        if fd < 0:
+            raise OSError(errno, "eventfd: " + os.strerror(errno))
+        rc = io_uring_register_eventfd(&self.q.ring, fd)
+        if rc < 0:
+            close(fd)
+            raise OSError(-rc, "io_uring_register_eventfd: " + os.strerror(-rc))
+        io_uring_cq_eventfd_toggle(&self.q.ring, False)     # off until rx_intr_arm(True)
+        self.evfd = fd
+        return fd
+
+    def rx_intr_arm(self, bint on):
+        """Let completions signal the eventfd (or stop them). Arming clears the count
+        and signals at once when completions already wait, so none is slept through."""
+        cdef uint64_t v = 1
+        if self.evfd <= 0:
+            return
+        io_uring_cq_eventfd_toggle(&self.q.ring, on)
+        read(self.evfd, &v, 8)
+        if on:
+            if self.q.defer:
+                io_uring_get_events(&self.q.ring)
+            if io_uring_cq_ready(&self.q.ring):
+                v = 1
+                write(self.evfd, &v, 8)
 
 
 # ---- Rx ------------------------------------------------------------------------------
@@ -313,6 +367,7 @@ cdef class UringRxQueue(_UringQueue):
         self._rx_init(&self.q.rc, pool, max_frame, port_id)
         self._setup(fd, nb_desc, port_id, queue_id, flags, self.q.rc.segs)
         self.burst = uring_rx_burst
+        self.wakes_by_cqe = True
 
     def start(self):
         """Post one read per descriptor. 0, or -ENOMEM when the pool cannot fill the ring."""
@@ -470,6 +525,7 @@ cdef class UringBatchRxQueue(UringRxQueue):
 
     def __cinit__(self, *args, **kwargs):
         self.burst = uring_batch_rx_burst
+        self.wakes_by_cqe = False
         self.q.probe = False
         self.q.idle = True
 
@@ -732,6 +788,7 @@ cdef class UringMultishotRxQueue(_UringQueue):
 
     cdef _choose(self):
         self.batched = self.q.rc.segs > 1
+        self.wakes_by_cqe = not self.batched
         self.q.probe = True
         self.burst = uring_batch_rx_burst if self.batched else uring_mshot_rx_burst
 

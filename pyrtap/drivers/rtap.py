@@ -19,9 +19,10 @@ from __future__ import annotations
 
 from .. import _core
 from .tap_common import TapDriverBase
+from .tap_intr import TapIntrOps
 
 
-class RtapDriver(TapDriverBase):
+class RtapDriver(TapIntrOps, TapDriverBase):
     """eth_dev_ops of net_rtap."""
 
     driver_name = "net_rtap"

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 from .. import _core
 from .tap_common import TapDriverBase
+from .tap_intr import TapIntrOps
 
 
-class TapDriver(TapDriverBase):
+class TapDriver(TapIntrOps, TapDriverBase):
     """eth_dev_ops of net_tap."""
 
     driver_name = "net_tap"

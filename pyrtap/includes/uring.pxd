@@ -91,6 +91,7 @@ cdef extern from "<liburing.h>" nogil:
     int io_uring_unregister_files(io_uring *ring)
     int io_uring_register_eventfd(io_uring *ring, int fd)
     int io_uring_unregister_eventfd(io_uring *ring)
+    int io_uring_cq_eventfd_toggle(io_uring *ring, bint enabled)
     int io_uring_register_buf_ring(io_uring *ring, io_uring_buf_reg *reg, unsigned int flags)
     int io_uring_unregister_buf_ring(io_uring *ring, int bgid)
     void io_uring_buf_ring_init(io_uring_buf_ring *br)
@@ -119,6 +120,11 @@ cdef extern from "<linux/virtio_net.h>" nogil:
 cdef extern from "<unistd.h>" nogil:
     ssize_t read(int fd, void *buf, size_t count)
     ssize_t write(int fd, const void *buf, size_t count)
+    int close(int fd)
+
+cdef extern from "<sys/eventfd.h>" nogil:
+    int eventfd(unsigned int initval, int flags)
+    int EFD_CLOEXEC, EFD_NONBLOCK
 
 cdef extern from "<sys/uio.h>" nogil:
     ssize_t readv(int fd, const iovec *iov, int iovcnt)

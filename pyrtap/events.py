@@ -1,0 +1,384 @@
+"""Events: the link-state listener (DPDK's interrupt thread) and the asyncio side of
+Rx interrupts. docs/events.md describes the model.
+
+Link-state change (``RTE_ETH_EVENT_INTR_LSC``) and removal (``RTE_ETH_EVENT_INTR_RMV``)
+callbacks run on one thread per process, ``pyrtap-intr``, as DPDK's callbacks run on
+its interrupt thread. The thread listens to ``RTMGRP_LINK`` on one netlink socket per
+network namespace in which a watched port's interface lives (ours, plus the ones
+interfaces were moved into), and serves every watched port by ifindex. A port is
+watched while it is started with ``intr_conf.lsc`` or ``intr_conf.rmv`` set; the
+thread runs while at least one port is watched, and ``rte_eal_cleanup`` (which stops
+every port) ends it, so no fd stays behind.
+
+The listener reads raw netlink messages and decodes only the fixed ``ifinfomsg``
+header (ifindex and flags): a plain socket in a ``select`` loop with a wake-up pipe is
+what lets a stop take effect at once, which pyroute2 0.9's synchronous socket (an
+asyncio loop underneath) does not offer. The control calls themselves still go
+through pyroute2 (``pyrtap.netlink``).
+
+This module knows ports only through the ethdev layer's ``EthDev`` and the driver op
+``intr_link_source`` (where the interface lives); it knows nothing of TAP or io_uring.
+"""
+from __future__ import annotations
+
+import asyncio
+import errno
+import logging
+import os
+import select
+import socket
+import struct
+import threading
+from dataclasses import dataclass, field
+
+from . import netlink
+from .ethdev_types import (
+    RTE_ETH_ALL, RTE_ETH_EVENT_INTR_LSC, RTE_ETH_EVENT_INTR_RMV, RTE_ETH_EVENT_MAX,
+    RTE_ETH_LINK_DOWN, RTE_ETH_LINK_UP,
+)
+
+log = logging.getLogger("pyrtap")
+
+RTMGRP_LINK = 1
+RTM_NEWLINK = 16
+RTM_DELLINK = 17
+NLMSG_ERROR = 2
+_NLMSG_HDR = struct.Struct("=IHHII")        # len, type, flags, seq, pid
+_IFINFOMSG = struct.Struct("=BxHiII")       # family, type, index, flags, change
+_IFF_UP = 0x1
+_IFF_RUNNING = 0x40
+
+
+# ---- callbacks (DPDK: rte_eth_dev_callback_register/unregister/process) ---------------------
+
+@dataclass(eq=False)
+class _Callback:
+    port_id: int
+    event: int
+    fn: object
+    arg: object
+    removed: bool = False
+
+
+_cb_lock = threading.RLock()
+_callbacks: list[_Callback] = []
+
+
+def callback_register(port_id: int, event: int, fn, arg) -> int:
+    if not callable(fn) or not isinstance(event, int) or not 0 <= event < RTE_ETH_EVENT_MAX:
+        return -errno.EINVAL
+    with _cb_lock:
+        for cb in _callbacks:
+            if (cb.port_id, cb.event, cb.fn, cb.arg) == (port_id, event, fn, arg):
+                return 0            # DPDK: registering the same callback twice is a no-op
+        _callbacks.append(_Callback(port_id, event, fn, arg))
+    return 0
+
+
+def callback_unregister(port_id: int, event: int, fn, arg) -> int:
+    if not callable(fn) or not isinstance(event, int) or not 0 <= event < RTE_ETH_EVENT_MAX:
+        return -errno.EINVAL
+    with _cb_lock:
+        for cb in _callbacks:
+            if (cb.port_id, cb.event, cb.fn) == (port_id, event, fn) and cb.arg == arg:
+                # Marked first: a dispatch in progress on the listener thread (maybe the
+                # very callback calling us) skips it from now on.
+                cb.removed = True
+        _callbacks[:] = [cb for cb in _callbacks if not cb.removed]
+    return 0
+
+
+def callbacks_drop_port(port_id: int) -> None:
+    """A released port's own callbacks go (not the RTE_ETH_ALL ones), as DPDK resets
+    them when the port id is allocated again."""
+    with _cb_lock:
+        for cb in _callbacks:
+            if cb.port_id == port_id:
+                cb.removed = True
+        _callbacks[:] = [cb for cb in _callbacks if not cb.removed]
+
+
+def callback_process(port_id: int, event: int, ret_param=None) -> int:
+    """Call every callback registered for ``event`` on ``port_id`` (or RTE_ETH_ALL), in
+    registration order (DPDK's ``rte_eth_dev_callback_process``). A callback that raises
+    is logged and the others still run. Returns the last callback's return value."""
+    with _cb_lock:
+        todo = [cb for cb in _callbacks
+                if cb.event == event and cb.port_id in (port_id, RTE_ETH_ALL)]
+    rc = 0
+    for cb in todo:
+        if cb.removed:
+            continue
+        try:
+            r = cb.fn(port_id, event, cb.arg, ret_param)
+            rc = r if isinstance(r, int) else 0
+        except Exception:
+            log.exception("port %d: event %d callback %r raised", port_id, event, cb.fn)
+    return rc
+
+
+# ---- the listener thread ----------------------------------------------------------------------
+
+@dataclass(eq=False)
+class _Watch:
+    dev: object                # ethdev_driver.EthDev
+    lsc: bool
+    rmv: bool
+    ns: tuple = ()             # identity of the interface's namespace (st_dev, st_ino)
+    ifindex: int = 0
+    status: int = RTE_ETH_LINK_DOWN
+    fresh: bool = True         # where the interface lives must be (re)read
+
+
+def _own_ns() -> tuple[int, int]:
+    st = os.stat("/proc/self/ns/net")
+    return (st.st_dev, st.st_ino)
+
+
+def _link_socket() -> socket.socket:
+    s = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW | socket.SOCK_CLOEXEC | socket.SOCK_NONBLOCK,
+                      socket.NETLINK_ROUTE)
+    try:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
+        s.bind((0, RTMGRP_LINK))
+    except OSError:
+        s.close()
+        raise
+    return s
+
+
+class _Listener:
+    """One RTMGRP_LINK listener serving every watched port."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.watches: dict[int, _Watch] = {}
+        self.socks: dict[tuple, socket.socket] = {}
+        self.stopping = False
+        self.wake_r, self.wake_w = os.pipe2(os.O_CLOEXEC | os.O_NONBLOCK)
+        self.thread = threading.Thread(target=self._run, name="pyrtap-intr", daemon=True)
+
+    def wake(self) -> None:
+        try:
+            os.write(self.wake_w, b"x")
+        except OSError:
+            pass
+
+    # -- on the listener thread --
+
+    def _run(self) -> None:
+        try:
+            while True:
+                with self.lock:
+                    if self.stopping:
+                        break
+                self._locate()
+                socks = list(self.socks.items())
+                try:
+                    ready = select.select([self.wake_r] + [s for _, s in socks], [], [])[0]
+                except (OSError, ValueError):
+                    continue
+                if self.wake_r in ready:
+                    try:
+                        while os.read(self.wake_r, 4096):
+                            pass
+                    except BlockingIOError:
+                        pass
+                for ns, s in socks:
+                    if s in ready:
+                        self._read(ns, s)
+        except Exception:
+            log.exception("pyrtap-intr: listener failed")
+        finally:
+            for s in self.socks.values():
+                s.close()
+            self.socks.clear()
+            os.close(self.wake_r)
+            os.close(self.wake_w)
+
+    def _locate(self) -> None:
+        """Find where each new or moved port's interface lives, open a socket in every
+        namespace that has one and close the others; then read the link state of the
+        ports that moved (events between the move and the socket may have been missed)."""
+        with self.lock:
+            todo = [w for w in self.watches.values() if w.fresh]
+        for w in todo:
+            src = w.dev.ops.intr_link_source(w.dev)
+            if src == -errno.ENODEV:
+                self._gone(w)
+                continue
+            if isinstance(src, int):
+                log.error("port %d: no link events (%s)", w.dev.port_id, os.strerror(-src))
+                w.ns, w.fresh = None, False
+                continue
+            nsfd, ifindex = src
+            try:
+                ns = _own_ns() if nsfd is None else (os.fstat(nsfd).st_dev, os.fstat(nsfd).st_ino)
+                if ns not in self.socks:
+                    self.socks[ns] = (_link_socket() if nsfd is None
+                                      else netlink.run_in_netns(nsfd, _link_socket))
+            except OSError as e:
+                log.error("port %d: cannot listen to its interface's link events: %s",
+                          w.dev.port_id, e)
+                ns = None
+            finally:
+                if nsfd is not None:
+                    os.close(nsfd)
+            w.ns, w.ifindex, w.fresh = ns, ifindex, False
+            self._refresh(w)
+        with self.lock:
+            needed = {w.ns for w in self.watches.values()}
+        for ns in list(self.socks):
+            if ns not in needed:
+                self.socks.pop(ns).close()
+
+    def _refresh(self, w: _Watch) -> None:
+        from .ethdev_types import rte_eth_link
+        link = rte_eth_link()
+        if w.dev.ops.link_update(w.dev, link, False) == 0:
+            self._status(w, link.link_status)
+
+    def _status(self, w: _Watch, status: int) -> None:
+        if status == w.status:
+            return
+        w.status = status
+        if w.lsc and self._watched(w):
+            callback_process(w.dev.port_id, RTE_ETH_EVENT_INTR_LSC)
+
+    def _watched(self, w: _Watch) -> bool:
+        with self.lock:
+            return self.watches.get(w.dev.port_id) is w
+
+    def _gone(self, w: _Watch) -> None:
+        with self.lock:
+            if self.watches.get(w.dev.port_id) is not w:
+                return
+            del self.watches[w.dev.port_id]     # a removed port has no more events
+        if w.rmv:
+            callback_process(w.dev.port_id, RTE_ETH_EVENT_INTR_RMV)
+
+    def _read(self, ns: tuple, s: socket.socket) -> None:
+        while True:
+            try:
+                data = s.recv(65536)
+            except BlockingIOError:
+                return
+            except OSError as e:
+                if e.errno == errno.ENOBUFS:      # we fell behind: read every state again
+                    with self.lock:
+                        ws = [w for w in self.watches.values() if w.ns == ns]
+                    for w in ws:
+                        self._refresh(w)
+                    continue
+                raise
+            off = 0
+            while off + _NLMSG_HDR.size <= len(data):
+                length, mtype = _NLMSG_HDR.unpack_from(data, off)[:2]
+                if length < _NLMSG_HDR.size:
+                    break
+                if mtype in (RTM_NEWLINK, RTM_DELLINK) and length >= _NLMSG_HDR.size + _IFINFOMSG.size:
+                    _, _, index, flags, _ = _IFINFOMSG.unpack_from(data, off + _NLMSG_HDR.size)
+                    self._event(ns, mtype, index, flags)
+                off += (length + 3) & ~3
+
+    def _event(self, ns: tuple, mtype: int, index: int, flags: int) -> None:
+        with self.lock:
+            ws = [w for w in self.watches.values() if w.ns == ns and w.ifindex == index]
+        for w in ws:
+            if mtype == RTM_NEWLINK:
+                up = flags & _IFF_UP and flags & _IFF_RUNNING
+                self._status(w, RTE_ETH_LINK_UP if up else RTE_ETH_LINK_DOWN)
+            else:
+                # Deleted, or moved to another namespace (the old one sees a DELLINK):
+                # the TAP fd tells which. A moved link is down until set up there.
+                self._status(w, RTE_ETH_LINK_DOWN)
+                w.fresh = True
+
+
+_listener: _Listener | None = None
+_listener_lock = threading.Lock()
+
+
+def watch(dev, lsc: bool, rmv: bool) -> None:
+    """Deliver LSC (and/or RMV) events of a started port."""
+    global _listener
+    with _listener_lock:
+        if _listener is None:
+            _listener = _Listener()
+            _listener.thread.start()
+        lst = _listener
+        w = _Watch(dev, bool(lsc), bool(rmv))
+        # The state now is the reference: an event is a change from it.
+        from .ethdev_types import rte_eth_link
+        link = rte_eth_link()
+        if dev.ops.link_update(dev, link, False) == 0:
+            w.status = link.link_status
+        with lst.lock:
+            lst.watches[dev.port_id] = w
+    lst.wake()
+
+
+def unwatch(dev) -> None:
+    """No more events for ``dev``; the listener ends with its last port. Called from
+    the listener thread itself (a callback stopping its port), it does not wait."""
+    global _listener
+    with _listener_lock:
+        lst = _listener
+        if lst is None:
+            return
+        with lst.lock:
+            lst.watches.pop(dev.port_id, None)
+            if lst.watches:
+                lst = None
+            else:
+                lst.stopping = True
+                _listener = None
+    if lst is not None:
+        lst.wake()
+        if threading.current_thread() is not lst.thread:
+            lst.thread.join()
+
+
+def stop_listener() -> None:
+    """End the listener thread, closing its sockets (``rte_eal_cleanup``)."""
+    global _listener
+    with _listener_lock:
+        lst, _listener = _listener, None
+        if lst is None:
+            return
+        with lst.lock:
+            lst.watches.clear()
+            lst.stopping = True
+    lst.wake()
+    if threading.current_thread() is not lst.thread:
+        lst.thread.join()
+
+
+def listener_thread() -> threading.Thread | None:
+    """The running listener thread, if any (for tests and diagnostics)."""
+    lst = _listener
+    return lst.thread if lst is not None else None
+
+
+# ---- Rx interrupts from asyncio ---------------------------------------------------------------
+
+async def wait_readable(fd: int, timeout: float | None = None) -> bool:
+    """Wait in the running asyncio loop until ``fd`` is readable: True, or False after
+    ``timeout`` seconds. The loop's selector watches the fd (epoll): no thread, no spin."""
+    loop = asyncio.get_running_loop()
+    fut = loop.create_future()
+
+    def ready():
+        if not fut.done():
+            fut.set_result(True)
+
+    loop.add_reader(fd, ready)
+    try:
+        if timeout is None:
+            return await fut
+        try:
+            return await asyncio.wait_for(fut, timeout)
+        except asyncio.TimeoutError:
+            return False
+    finally:
+        loop.remove_reader(fd)
