@@ -341,10 +341,7 @@ class TapDriverBase(EthDevOps):
         try:
             stats.imissed = self._kernel_drops() - self.imissed_base
         except OSError as e:
-            # Deleted from outside (RTE_ETH_EVENT_INTR_RMV): the queues' counters, which
-            # count the failing bursts, are still worth reading; imissed is gone.
-            if e.errno != errno.ENODEV:
-                return _neg_errno(e)
+            return _neg_errno(e)
         return 0
 
     def xstats_get(self, dev) -> list[tuple[str, int]]:
