@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import os
 
-from . import eal
+from . import eal, events
 from . import ethdev_api as eth
 
 
@@ -91,6 +91,53 @@ class Port:
 
     def tx_burst(self, pkts, nb_pkts: int | None = None, queue_id: int = 0) -> int:
         return eth.rte_eth_tx_burst(self.port_id, queue_id, pkts, len(pkts) if nb_pkts is None else nb_pkts)
+
+    # ---- Rx interrupts and asyncio (docs/events.md) -------------------------------
+    #
+    # The port must be configured with conf.intr_conf.rxq = 1. The awaitables below use
+    # only the queue's interrupt fd and bursts, no netlink, so they are safe inside a
+    # running loop.
+
+    def rx_intr_fd(self, queue_id: int = 0) -> int:
+        """The queue's pollable Rx interrupt fd (``rte_eth_dev_rx_intr_ctl_q_get_fd``)."""
+        return _check(eth.rte_eth_dev_rx_intr_ctl_q_get_fd(self.port_id, queue_id),
+                      "rx_intr_ctl_q_get_fd(%r)" % (queue_id,), self)
+
+    def rx_intr_enable(self, queue_id: int = 0) -> None:
+        """``rte_eth_dev_rx_intr_enable``."""
+        _check(eth.rte_eth_dev_rx_intr_enable(self.port_id, queue_id), "rx_intr_enable", self)
+
+    def rx_intr_disable(self, queue_id: int = 0) -> None:
+        """``rte_eth_dev_rx_intr_disable``."""
+        _check(eth.rte_eth_dev_rx_intr_disable(self.port_id, queue_id), "rx_intr_disable", self)
+
+    async def wait_rx(self, queue_id: int = 0, timeout: float | None = None) -> bool:
+        """Sleep in the running asyncio loop until packets wait on the queue: True, or
+        False after ``timeout`` seconds. Arms the queue's Rx interrupt, waits for its fd
+        (the loop's epoll watches it: no thread, no spinning) and disarms it. Frames that
+        arrived before the call count: it returns at once."""
+        fd = self.rx_intr_fd(queue_id)
+        self.rx_intr_enable(queue_id)
+        try:
+            return await events.wait_readable(fd, timeout)
+        finally:
+            self.rx_intr_disable(queue_id)
+
+    async def rx_bursts(self, queue_id: int = 0, burst: int = 32):
+        """Async iterator of bursts: each item a non-empty list of ``Mbuf`` the caller
+        frees. Polls while packets flow and sleeps on the Rx interrupt when the queue is
+        empty (DPDK's l3fwd-power pattern), so other tasks run meanwhile.
+
+            async for pkts in port.rx_bursts(0):
+                for m in pkts: ...; rte_pktmbuf_free(m)
+        """
+        pkts = [None] * burst
+        while True:
+            n = eth.rte_eth_rx_burst(self.port_id, queue_id, pkts, burst)
+            if n:
+                yield pkts[:n]
+                continue
+            await self.wait_rx(queue_id)
 
     # ---- settings (read from the kernel every time) --------------------------------
 
