@@ -416,3 +416,52 @@ def test_asyncio_receive_loop_gets_every_frame(make_port, variant, pool):
         sock.close()
     assert sorted(s for s in seeds) == list(range(N))
     assert ticks > 0
+
+
+# ---- examples -----------------------------------------------------------------------------------
+
+EXAMPLES = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "examples")
+
+
+def _example(name, *args, timeout=30):
+    import subprocess
+    import sys
+    root = os.path.dirname(EXAMPLES)
+    env = dict(os.environ, PYTHONPATH=root)    # this checkout's pyrtap, not an installed one
+    return subprocess.Popen([sys.executable, os.path.join(EXAMPLES, name), *args],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            cwd=root, env=env)
+
+
+def test_example_link_status_interrupt(tap_required, unique_name):
+    a, b = unique_name("li"), unique_name("li")
+    p = _example("link_status_interrupt.py", f"--vdev=net_rtap90,iface={a}",
+                 f"--vdev=net_tap91,iface={b}", "--", "-p", "3", "-T", "0", "--seconds", "2.5")
+    try:
+        deadline = time.monotonic() + 10
+        lines = []
+        while time.monotonic() < deadline:      # wait until it polls
+            line = p.stdout.readline()
+            lines.append(line)
+            if "entering main loop" in line or not line:
+                break
+        ip("link", "set", "dev", a, "down")
+        out, _ = p.communicate(timeout=20)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    out = "".join(lines) + out
+    assert p.returncode == 0, out
+    assert "Event type: LSC interrupt" in out and "Port 0 Link down" in out, out
+    assert "Bye..." in out
+
+
+def test_example_rx_sleep(tap_required, unique_name):
+    iface = unique_name("rs")
+    p = _example("rx_sleep.py", f"--vdev=net_rtap92,iface={iface}", "--", "--seconds", "2.2")
+    out, _ = p.communicate(timeout=30)
+    assert p.returncode == 0, out
+    rows = [line.split() for line in out.splitlines() if line.strip()[:1].isdigit()]
+    assert len(rows) == 2, out
+    assert float(rows[-1][3].rstrip("%")) < 2.0, out       # idle: under 2 % of a core
