@@ -21,6 +21,10 @@ BURST = 32
 IDLE_POLLS = 16         # empty bursts in a row before sleeping (l3fwd-power counts too)
 
 
+def report(elapsed, packets, sleeps, cpu):
+    print("%8.1f %10d %8d %9.1f%%" % (elapsed, packets, sleeps, 100 * cpu / elapsed), flush=True)
+
+
 def main(argv):
     ret = rte.rte_eal_init(argv)
     if ret < 0:
@@ -65,10 +69,10 @@ def main(argv):
                     idle = 0
             now = time.monotonic()
             if now - last >= 1.0:
-                cpu = time.process_time() - cpu0
-                print("%8.0f %10d %8d %9.1f%%" % (now - start, packets, sleeps,
-                                                 100 * cpu / (now - start)), flush=True)
+                report(now - start, packets, sleeps, time.process_time() - cpu0)
                 last = now
+        now = time.monotonic()
+        report(now - start, packets, sleeps, time.process_time() - cpu0)
         ep.close()
     except KeyboardInterrupt:
         pass

@@ -243,9 +243,16 @@ def test_namespace_move_keeps_control_and_events(make_port, drv, pool, netns):
             sock.send(make_frame(60, seed=i))
     finally:
         sock.close()
-    st = rte.rte_eth_stats()
-    assert rte.rte_eth_stats_get(tp.port, st) == 0
-    k = _ip_n(ns, tp.iface)
+    # The qdisc may still be handing the last frames over: compare once the kernel's
+    # count stands still around our read.
+    for _ in range(20):
+        before = _ip_n(ns, tp.iface)["stats64"]["tx"]["dropped"]
+        st = rte.rte_eth_stats()
+        assert rte.rte_eth_stats_get(tp.port, st) == 0
+        k = _ip_n(ns, tp.iface)
+        if k["stats64"]["tx"]["dropped"] == before:
+            break
+        time.sleep(0.05)
     assert st.imissed == k["stats64"]["tx"]["dropped"] > 0
     # Link, MAC, promiscuous, MTU: read and set, as ip -n sees them.
     link = rte.rte_eth_link()
@@ -463,5 +470,5 @@ def test_example_rx_sleep(tap_required, unique_name):
     out, _ = p.communicate(timeout=30)
     assert p.returncode == 0, out
     rows = [line.split() for line in out.splitlines() if line.strip()[:1].isdigit()]
-    assert len(rows) == 2, out
+    assert len(rows) >= 2 and float(rows[-1][0]) >= 2.2, out
     assert float(rows[-1][3].rstrip("%")) < 2.0, out       # idle: under 2 % of a core
