@@ -472,3 +472,49 @@ def test_example_rx_sleep(tap_required, unique_name):
     rows = [line.split() for line in out.splitlines() if line.strip()[:1].isdigit()]
     assert len(rows) >= 2 and float(rows[-1][0]) >= 2.2, out
     assert float(rows[-1][3].rstrip("%")) < 2.0, out       # idle: under 2 % of a core
+
+
+def test_namespace_move_onto_a_taken_ifindex(make_port, pool, netns, unique_name):
+    """The kernel renumbers an interface whose ifindex is taken in the target namespace:
+    control calls and link events follow it to the new index."""
+    tp = make_port("net_rtap")
+    _start(tp.port, pool, _conf(lsc=1))
+    ns, nsfd = netns()
+    info = rte.rte_eth_dev_info()
+    assert rte.rte_eth_dev_info_get(tp.port, info) == 0
+    old = info.if_index
+    ip("-n", ns, "link", "add", unique_name("br"), "index", str(old), "type", "bridge")
+    rec = Recorder()
+    assert rte.rte_eth_dev_callback_register(tp.port, rte.RTE_ETH_EVENT_INTR_LSC, rec, None) == 0
+    ip("link", "set", "dev", tp.iface, "netns", ns)
+    k = _ip_n(ns, tp.iface)
+    assert k["ifindex"] != old
+    assert rte.rte_eth_dev_set_mtu(tp.port, 1280) == 0
+    assert rte.rte_eth_dev_get_mtu(tp.port) == _ip_n(ns, tp.iface)["mtu"] == 1280
+    assert rte.rte_eth_dev_info_get(tp.port, info) == 0 and info.if_index == k["ifindex"]
+    rec.clear()
+    ip("-n", ns, "link", "set", "dev", tp.iface, "up")
+    assert rec.wait(lambda c: c[3] == rte.RTE_ETH_LINK_UP) is not None
+    assert rte.rte_eth_dev_stop(tp.port) == 0
+
+
+def test_callback_stops_and_closes_its_port(make_port, pool):
+    """A callback may stop and close its own port: the listener, stopping with its last
+    port, does not wait for itself, and every fd is released (the fd check)."""
+    tp = make_port("net_tap")
+    _start(tp.port, pool, _conf(lsc=1, rmv=1))
+    rcs, done = [], threading.Event()
+
+    def on_rmv(port, event, arg, rp):
+        rcs.extend([rte.rte_eth_dev_stop(port), rte.rte_eth_dev_close(port)])
+        done.set()
+        return 0
+
+    assert rte.rte_eth_dev_callback_register(tp.port, rte.RTE_ETH_EVENT_INTR_RMV, on_rmv, None) == 0
+    thread = events.listener_thread()
+    ip("link", "del", "dev", tp.iface)
+    assert done.wait(1.0)
+    assert rcs == [0, 0]
+    thread.join(1.0)
+    assert not thread.is_alive() and events.listener_thread() is None
+    assert rte.rte_eth_dev_is_valid_port(tp.port) == 0
