@@ -17,7 +17,8 @@ import pytest
 
 import pyrtap as rte
 from pyrtap import events, netlink
-from helpers import PacketSocket, free_all, ip, is_test_frame, make_frame, mbuf_bytes, rx_poll
+from helpers import (PacketSocket, free_all, ip, is_test_frame, link_names, make_frame, mbuf_bytes,
+                     rx_poll)
 
 ENOTSUP = errno.EOPNOTSUPP
 
@@ -495,6 +496,16 @@ def test_namespace_move_onto_a_taken_ifindex(make_port, pool, netns, unique_name
     rec.clear()
     ip("-n", ns, "link", "set", "dev", tp.iface, "up")
     assert rec.wait(lambda c: c[3] == rte.RTE_ETH_LINK_UP) is not None
+    assert rte.rte_eth_dev_stop(tp.port) == 0
+    # Configured again: the new queue fds attach to the moved interface (they are opened
+    # from inside its namespace), no namesake appears in ours.
+    assert rte.rte_eth_dev_configure(tp.port, 2, 2, _conf(lsc=1)) == 0
+    for q in range(2):
+        assert rte.rte_eth_rx_queue_setup(tp.port, q, 32, 0, None, pool) == 0
+        assert rte.rte_eth_tx_queue_setup(tp.port, q, 32, 0, None) == 0
+    assert rte.rte_eth_dev_start(tp.port) == 0
+    assert tp.iface not in link_names()
+    assert _ip_n(ns, tp.iface)["linkinfo"]["info_data"]["numqueues"] == 2
     assert rte.rte_eth_dev_stop(tp.port) == 0
 
 
