@@ -296,7 +296,18 @@ def _drain(port, burst):
 
 
 def test_rx_intr_select_wakes_and_stays_quiet(make_port, variant, pool):
-    tp = make_port(*variant)
+    _check_rx_intr(make_port(*variant), pool)
+
+
+@pytest.mark.parametrize("devargs", ["rx=prepost,uring=defer", "rx=multishot,uring=defer",
+                                     "rx=prepost,uring=sqpoll"])
+def test_rx_intr_with_ring_presets(make_port, pool, devargs):
+    """The eventfd also wakes with DEFER_TASKRUN (completions posted only inside
+    io_uring_enter) and SQPOLL rings."""
+    _check_rx_intr(make_port("net_rtap", devargs), pool)
+
+
+def _check_rx_intr(tp, pool):
     _start(tp.port, pool, _conf(rxq=1))
     fd = rte.rte_eth_dev_rx_intr_ctl_q_get_fd(tp.port, 0)
     assert fd >= 0
