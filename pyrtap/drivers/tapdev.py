@@ -139,17 +139,6 @@ class TapDevice:
             return None
         return fd
 
-    def netns_id(self) -> tuple[int, int]:
-        """Identity (st_dev, st_ino) of the interface's namespace; OSError(ENODEV) when gone."""
-        fd = self.netns_fd()
-        if fd is None:
-            return _own_netns_id()
-        try:
-            st = os.fstat(fd)
-            return (st.st_dev, st.st_ino)
-        finally:
-            os.close(fd)
-
     def _follow(self, ns_id, nsfd) -> None:
         """The interface is in another namespace than at the last call. Its ifindex there
         is usually the same (the kernel keeps it unless it is taken); look it up by name
@@ -164,7 +153,8 @@ class TapDevice:
             self.ifindex = idx
 
     def _name_from_fd(self) -> str | None:
-        for fd in self.queue_fds + [self.keepalive]:
+        # TUNGETIFF answers on the detached keep-alive fd too (a configured port or not).
+        for fd in [self.keepalive] + self.queue_fds:
             try:
                 res = fcntl.ioctl(fd, TUNGETIFF, bytes(40))
                 return res[:IFNAMSIZ].rstrip(b"\0").decode()
