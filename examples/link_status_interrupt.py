@@ -381,7 +381,7 @@ def check_all_ports_link_status(port_mask):
 
 
 def main(argv):
-    global lsi_pktmbuf_pool, force_quit
+    global lsi_pktmbuf_pool
 
     # init EAL
     ret = rte.rte_eal_init(argv)

@@ -29,7 +29,7 @@ import select
 import socket
 import struct
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from . import netlink
 from .ethdev_types import (
