@@ -25,18 +25,11 @@ class TapIntrOps:
     """The event operations of EthDevOps for a TAP port (mixed into the drivers)."""
 
     def intr_link_source(self, dev):
+        # The TAP fd names the namespace; the ifindex is looked up again after a move.
         try:
-            nsfd = self.tap.netns_fd()
+            return self.tap.locate()
         except OSError as e:
             return -(e.errno or errno.EIO)
-        if nsfd is None:
-            return None, self.tap.ifindex
-        # The ifindex in that namespace (looked up again after a move).
-        try:
-            self.tap.netlink(lambda ifindex: None)
-        except OSError:
-            pass
-        return nsfd, self.tap.ifindex
 
     def _rxq(self, dev, queue_id):
         if not dev.conf.intr_conf.rxq:

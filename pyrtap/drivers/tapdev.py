@@ -162,16 +162,27 @@ class TapDevice:
                 continue
         return None
 
-    def netlink(self, fn, *args):
-        """``fn(ifindex, *args)`` (a pyrtap.netlink function) addressed to the interface
-        wherever it lives now. OSError(ENODEV) when it was deleted."""
+    def locate(self) -> tuple[int | None, int]:
+        """Where the interface is now: (a new fd of its namespace, None when it is ours;
+        its ifindex there). The caller closes the fd. OSError(ENODEV) once deleted."""
         nsfd = self.netns_fd()
         try:
             ns_id = _own_netns_id() if nsfd is None else self.netns_id_of(nsfd)
             if ns_id != getattr(self, "_ns_id", _own_netns_id()):
                 self._follow(ns_id, nsfd)
+        except BaseException:
+            if nsfd is not None:
+                os.close(nsfd)
+            raise
+        return nsfd, self.ifindex
+
+    def netlink(self, fn, *args):
+        """``fn(ifindex, *args)`` (a pyrtap.netlink function) addressed to the interface
+        wherever it lives now. OSError(ENODEV) when it was deleted."""
+        nsfd, ifindex = self.locate()
+        try:
             with netlink.netns(nsfd):
-                return fn(self.ifindex, *args)
+                return fn(ifindex, *args)
         finally:
             if nsfd is not None:
                 os.close(nsfd)
