@@ -3,9 +3,9 @@ Rx interrupts. docs/events.md describes the model.
 
 Link-state change (``RTE_ETH_EVENT_INTR_LSC``) and removal (``RTE_ETH_EVENT_INTR_RMV``)
 callbacks run on one thread per process, ``pyrtap-intr``, as DPDK's callbacks run on
-its interrupt thread. The thread listens to ``RTMGRP_LINK`` on one netlink socket per
-network namespace in which a watched port's interface lives (ours, plus the ones
-interfaces were moved into), and serves every watched port by ifindex. A port is
+its interrupt thread. The thread listens to ``RTMGRP_LINK`` on one netlink socket that
+also hears the namespaces interfaces were moved into (``NETLINK_LISTEN_ALL_NSID``), and
+serves every watched port by (namespace id, ifindex). A port is
 watched while it is started with ``intr_conf.lsc`` or ``intr_conf.rmv`` set; the
 thread runs while at least one port is watched, and ``rte_eal_cleanup`` (which stops
 every port) ends it, so no fd stays behind.
@@ -29,9 +29,9 @@ import select
 import socket
 import struct
 import threading
+import time
 from dataclasses import dataclass
 
-from . import netlink
 from .ethdev_types import (
     RTE_ETH_ALL, RTE_ETH_EVENT_INTR_LSC, RTE_ETH_EVENT_INTR_RMV, RTE_ETH_EVENT_MAX,
     RTE_ETH_LINK_DOWN, RTE_ETH_LINK_UP,
@@ -118,21 +118,37 @@ def callback_process(port_id: int, event: int, ret_param=None) -> int:
 
 
 # ---- the listener thread ----------------------------------------------------------------------
+#
+# One socket in our namespace, bound to RTMGRP_LINK with NETLINK_LISTEN_ALL_NSID: it
+# also receives the link messages of every namespace that has an id (nsid) in ours,
+# each tagged with that id. Moving an interface out gives its new namespace an id, so
+# the listener follows a moved port without a socket inside that namespace, which
+# would keep the namespace alive after `ip netns del` (every socket holds a
+# reference). A namespace that goes away takes its interfaces with it, and sends no
+# message we can see (its id is gone first), so ports living in other namespaces are
+# also checked twice a second: the TAP fd says when its device is gone.
+
+SOL_NETLINK = 270
+NETLINK_LISTEN_ALL_NSID = 8
+RTM_NEWNSID = 88
+RTM_GETNSID = 90
+NETNSA_NSID = 1
+NETNSA_FD = 3
+NLM_F_REQUEST = 1
+NLM_F_ACK = 4
+_NSID_NOT_ASSIGNED = -1
+_ELSEWHERE_CHECK = 0.5          # seconds between checks of ports in other namespaces
+
 
 @dataclass(eq=False)
 class _Watch:
     dev: object                # ethdev_driver.EthDev
     lsc: bool
     rmv: bool
-    ns: tuple = ()             # identity of the interface's namespace (st_dev, st_ino)
+    ns: object = None          # nsid of the interface's namespace in ours; None: ours
     ifindex: int = 0
     status: int = RTE_ETH_LINK_DOWN
     fresh: bool = True         # where the interface lives must be (re)read
-
-
-def _own_ns() -> tuple[int, int]:
-    st = os.stat("/proc/self/ns/net")
-    return (st.st_dev, st.st_ino)
 
 
 def _link_socket() -> socket.socket:
@@ -140,11 +156,49 @@ def _link_socket() -> socket.socket:
                       socket.NETLINK_ROUTE)
     try:
         s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
+        s.setsockopt(SOL_NETLINK, NETLINK_LISTEN_ALL_NSID, 1)
         s.bind((0, RTMGRP_LINK))
     except OSError:
         s.close()
         raise
     return s
+
+
+def _nsid_request(mtype: int, flags: int, attrs: list[tuple[int, int]]) -> int | None:
+    """One RTM_GETNSID/RTM_NEWNSID exchange; the NETNSA_NSID answered (GETNSID)."""
+    body = struct.pack("=B3x", socket.AF_UNSPEC)
+    for atype, value in attrs:
+        body += struct.pack("=HHi", 8, atype, value)
+    msg = _NLMSG_HDR.pack(_NLMSG_HDR.size + len(body), mtype, NLM_F_REQUEST | flags, 1, 0) + body
+    with socket.socket(socket.AF_NETLINK, socket.SOCK_RAW | socket.SOCK_CLOEXEC,
+                       socket.NETLINK_ROUTE) as s:
+        s.settimeout(2.0)
+        s.bind((0, 0))
+        s.send(msg)
+        data = s.recv(65536)
+    length, rtype = _NLMSG_HDR.unpack_from(data)[:2]
+    if rtype == NLMSG_ERROR:
+        err = struct.unpack_from("=i", data, _NLMSG_HDR.size)[0]
+        if err:
+            raise OSError(-err, "RTM_%sNSID: %s" % ("GET" if mtype == RTM_GETNSID else "NEW",
+                                                   os.strerror(-err)))
+        return None
+    off = _NLMSG_HDR.size + 4
+    while off + 4 <= length:
+        alen, atype = struct.unpack_from("=HH", data, off)
+        if atype == NETNSA_NSID and alen >= 8:
+            return struct.unpack_from("=i", data, off + 4)[0]
+        off += (alen + 3) & ~3
+    return None
+
+
+def _nsid_of(nsfd: int, assign: bool = True) -> int | None:
+    """The id our namespace gives the namespace ``nsfd`` (assigned if it has none)."""
+    nsid = _nsid_request(RTM_GETNSID, 0, [(NETNSA_FD, nsfd)])
+    if (nsid is None or nsid == _NSID_NOT_ASSIGNED) and assign:
+        _nsid_request(RTM_NEWNSID, NLM_F_ACK, [(NETNSA_FD, nsfd), (NETNSA_NSID, -1)])
+        nsid = _nsid_request(RTM_GETNSID, 0, [(NETNSA_FD, nsfd)])
+    return None if nsid is None or nsid == _NSID_NOT_ASSIGNED else nsid
 
 
 class _Listener:
@@ -153,9 +207,17 @@ class _Listener:
     def __init__(self):
         self.lock = threading.Lock()
         self.watches: dict[int, _Watch] = {}
-        self.socks: dict[tuple, socket.socket] = {}
         self.stopping = False
-        self.wake_r, self.wake_w = os.pipe2(os.O_CLOEXEC | os.O_NONBLOCK)
+        self.sock = _link_socket()
+        try:
+            # Our own namespace may have an id for itself: its messages then carry it.
+            with open("/proc/self/ns/net", "rb") as f:
+                self.self_nsid = _nsid_of(f.fileno(), assign=False)
+            self.wake_r, self.wake_w = os.pipe2(os.O_CLOEXEC | os.O_NONBLOCK)
+        except BaseException:
+            self.sock.close()
+            raise
+        self.last_check = 0.0
         self.thread = threading.Thread(target=self._run, name="pyrtap-intr", daemon=True)
 
     def wake(self) -> None:
@@ -172,10 +234,11 @@ class _Listener:
                 with self.lock:
                     if self.stopping:
                         break
+                    elsewhere = any(w.ns is not None for w in self.watches.values())
                 self._locate()
-                socks = list(self.socks.items())
                 try:
-                    ready = select.select([self.wake_r] + [s for _, s in socks], [], [])[0]
+                    ready = select.select([self.wake_r, self.sock], [], [],
+                                          _ELSEWHERE_CHECK if elsewhere else None)[0]
                 except (OSError, ValueError):
                     continue
                 if self.wake_r in ready:
@@ -184,22 +247,21 @@ class _Listener:
                             pass
                     except BlockingIOError:
                         pass
-                for ns, s in socks:
-                    if s in ready:
-                        self._read(ns, s)
+                if self.sock in ready:
+                    self._read()
+                if elsewhere and time.monotonic() - self.last_check >= _ELSEWHERE_CHECK:
+                    self._check_elsewhere()
         except Exception:
             log.exception("pyrtap-intr: listener failed")
         finally:
-            for s in self.socks.values():
-                s.close()
-            self.socks.clear()
+            self.sock.close()
             os.close(self.wake_r)
             os.close(self.wake_w)
 
     def _locate(self) -> None:
-        """Find where each new or moved port's interface lives, open a socket in every
-        namespace that has one and close the others; then read the link state of the
-        ports that moved (events between the move and the socket may have been missed)."""
+        """Find where each new or moved port's interface lives (namespace id and
+        ifindex); then read its link state (events between the move and now may have
+        been missed, the namespace may have had no id yet)."""
         with self.lock:
             todo = [w for w in self.watches.values() if w.fresh]
         for w in todo:
@@ -209,28 +271,40 @@ class _Listener:
                 continue
             if isinstance(src, int):
                 log.error("port %d: no link events (%s)", w.dev.port_id, os.strerror(-src))
-                w.ns, w.fresh = None, False
+                w.fresh = False
+                w.ifindex = -1
                 continue
             nsfd, ifindex = src
-            try:
-                ns = _own_ns() if nsfd is None else (os.fstat(nsfd).st_dev, os.fstat(nsfd).st_ino)
-                if ns not in self.socks:
-                    self.socks[ns] = (_link_socket() if nsfd is None
-                                      else netlink.run_in_netns(nsfd, _link_socket))
-            except OSError as e:
-                log.error("port %d: cannot listen to its interface's link events: %s",
-                          w.dev.port_id, e)
-                ns = None
-            finally:
-                if nsfd is not None:
+            ns = None
+            if nsfd is not None:
+                try:
+                    ns = _nsid_of(nsfd)
+                    if ns == self.self_nsid:
+                        ns = None
+                except OSError as e:
+                    log.error("port %d: cannot follow the link events of its namespace: %s",
+                              w.dev.port_id, e)
+                    ns = -2         # matches no message; the liveness check still runs
+                finally:
                     os.close(nsfd)
             w.ns, w.ifindex, w.fresh = ns, ifindex, False
             self._refresh(w)
+
+    def _check_elsewhere(self) -> None:
+        """Ports in other namespaces: deleted with their namespace, or moved on?"""
+        self.last_check = time.monotonic()
         with self.lock:
-            needed = {w.ns for w in self.watches.values()}
-        for ns in list(self.socks):
-            if ns not in needed:
-                self.socks.pop(ns).close()
+            ws = [w for w in self.watches.values() if w.ns is not None and not w.fresh]
+        for w in ws:
+            src = w.dev.ops.intr_link_source(w.dev)
+            if src == -errno.ENODEV:
+                self._gone(w)
+            elif not isinstance(src, int):
+                nsfd, ifindex = src
+                if nsfd is None or ifindex != w.ifindex:
+                    w.fresh = True          # back home, or renumbered: locate again
+                if nsfd is not None:
+                    os.close(nsfd)
 
     def _refresh(self, w: _Watch) -> None:
         from .ethdev_types import rte_eth_link
@@ -257,20 +331,26 @@ class _Listener:
         if w.rmv:
             callback_process(w.dev.port_id, RTE_ETH_EVENT_INTR_RMV)
 
-    def _read(self, ns: tuple, s: socket.socket) -> None:
+    def _read(self) -> None:
         while True:
             try:
-                data = s.recv(65536)
+                data, anc, _, _ = self.sock.recvmsg(65536, socket.CMSG_SPACE(4))
             except BlockingIOError:
                 return
             except OSError as e:
                 if e.errno == errno.ENOBUFS:      # we fell behind: read every state again
                     with self.lock:
-                        ws = [w for w in self.watches.values() if w.ns == ns]
+                        ws = list(self.watches.values())
                     for w in ws:
                         self._refresh(w)
                     continue
                 raise
+            ns = None
+            for level, ctype, cdata in anc:
+                if level == SOL_NETLINK and ctype == NETLINK_LISTEN_ALL_NSID and len(cdata) >= 4:
+                    ns = struct.unpack_from("=i", cdata)[0]
+            if ns == self.self_nsid:
+                ns = None
             off = 0
             while off + _NLMSG_HDR.size <= len(data):
                 length, mtype = _NLMSG_HDR.unpack_from(data, off)[:2]
@@ -281,9 +361,10 @@ class _Listener:
                     self._event(ns, mtype, index, flags)
                 off += (length + 3) & ~3
 
-    def _event(self, ns: tuple, mtype: int, index: int, flags: int) -> None:
+    def _event(self, ns, mtype: int, index: int, flags: int) -> None:
         with self.lock:
-            ws = [w for w in self.watches.values() if w.ns == ns and w.ifindex == index]
+            ws = [w for w in self.watches.values()
+                  if w.ns == ns and w.ifindex == index and not w.fresh]
         for w in ws:
             if mtype == RTM_NEWLINK:
                 up = flags & _IFF_UP and flags & _IFF_RUNNING

@@ -540,3 +540,27 @@ def test_callback_stops_and_closes_its_port(make_port, pool):
     thread.join(1.0)
     assert not thread.is_alive() and events.listener_thread() is None
     assert rte.rte_eth_dev_is_valid_port(tp.port) == 0
+
+
+def test_rmv_when_its_namespace_goes_away(make_port, pool, unique_name):
+    """ip netns del takes the interfaces inside with it: RMV, though no link message
+    reaches us (the listener holds nothing in that namespace that would keep it alive)."""
+    tp = make_port("net_rtap")
+    _start(tp.port, pool, _conf(lsc=1, rmv=1))
+    rec = Recorder()
+    assert rte.rte_eth_dev_callback_register(tp.port, rte.RTE_ETH_EVENT_INTR_RMV, rec, None) == 0
+    ns = unique_name("ns")
+    ip("netns", "add", ns)
+    try:
+        ip("link", "set", "dev", tp.iface, "netns", ns)
+        assert rte.rte_eth_dev_get_mtu(tp.port) > 0         # followed there
+        time.sleep(0.1)
+    finally:
+        ip("netns", "del", ns)
+    t0 = time.monotonic()
+    c = rec.wait(lambda c: c[2] == rte.RTE_ETH_EVENT_INTR_RMV, timeout=3.0)
+    assert c is not None, "no RMV after the namespace was deleted"
+    assert c[0] - t0 < 1.5
+    assert rte.rte_eth_dev_get_mtu(tp.port) == -errno.ENODEV
+    assert rte.rte_eth_dev_stop(tp.port) == 0
+    assert rte.rte_eth_dev_close(tp.port) == 0
