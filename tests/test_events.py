@@ -39,7 +39,7 @@ def _start(port, pool, conf, nb_rxd=64):
 
 
 class Recorder:
-    """A callback that records (time, port, event, link status read inside, thread)."""
+    """A callback that records (time, port, event, link status read inside, thread, arg)."""
 
     def __init__(self):
         self.calls = []
@@ -55,7 +55,7 @@ class Recorder:
         return 0
 
     def wait(self, pred, timeout=1.0):
-        """The first call after ``since`` matching ``pred``, waiting up to ``timeout``."""
+        """The first recorded call matching ``pred``, waiting up to ``timeout`` seconds."""
         deadline = time.monotonic() + timeout
         with self.cond:
             while True:
