@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import os
 
-from . import eal, events
+from . import eal
 from . import ethdev_api as eth
+from . import events
 
 
 class PortError(OSError):

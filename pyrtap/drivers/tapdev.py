@@ -15,12 +15,12 @@ import struct
 from .. import netlink
 
 TUNSETIFF = 0x400454CA
+TUNGETIFF = 0x800454D2
+TUNGETDEVNETNS = 0x54E3      # _IO('T', 227), Linux 5.2: an fd of the device's namespace
 TUNSETPERSIST = 0x400454CB
 TUNSETOFFLOAD = 0x400454D0
 TUNSETVNETHDRSZ = 0x400454D8
 TUNSETQUEUE = 0x400454D9
-TUNGETIFF = 0x800454D2
-TUNGETDEVNETNS = 0x54E3      # _IO('T', 227), Linux 5.2: an fd of the device's namespace
 
 IFF_TAP = 0x0002
 IFF_NO_PI = 0x1000
@@ -42,18 +42,6 @@ IFNAMSIZ = 16
 MAX_QUEUES = 128
 
 
-_own_netns = None
-
-
-def _own_netns_id() -> tuple[int, int]:
-    """Identity (st_dev, st_ino) of the process's network namespace."""
-    global _own_netns
-    if _own_netns is None:
-        st = os.stat("/proc/self/ns/net")
-        _own_netns = (st.st_dev, st.st_ino)
-    return _own_netns
-
-
 def _ifreq(name: str, flags: int) -> bytes:
     return struct.pack("16sH22x", name.encode(), flags)
 
@@ -70,6 +58,18 @@ def _open_queue(name: str) -> tuple[int, str]:
         os.close(fd)
         raise
     return fd, res[:IFNAMSIZ].rstrip(b"\0").decode()
+
+
+_own_netns = None
+
+
+def _own_netns_id() -> tuple[int, int]:
+    """Identity (st_dev, st_ino) of the process's network namespace."""
+    global _own_netns
+    if _own_netns is None:
+        st = os.stat("/proc/self/ns/net")
+        _own_netns = (st.st_dev, st.st_ino)
+    return _own_netns
 
 
 class TapDevice:
