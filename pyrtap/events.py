@@ -146,6 +146,7 @@ class _Watch:
     lsc: bool
     rmv: bool
     ns: object = None          # nsid of the interface's namespace in ours; None: ours
+    ns_ino: tuple = ()         # identity (st_dev, st_ino) of that namespace
     ifindex: int = 0
     status: int = RTE_ETH_LINK_DOWN
     fresh: bool = True         # where the interface lives must be (re)read
@@ -172,7 +173,7 @@ def _nsid_request(mtype: int, flags: int, attrs: list[tuple[int, int]]) -> int |
     msg = _NLMSG_HDR.pack(_NLMSG_HDR.size + len(body), mtype, NLM_F_REQUEST | flags, 1, 0) + body
     with socket.socket(socket.AF_NETLINK, socket.SOCK_RAW | socket.SOCK_CLOEXEC,
                        socket.NETLINK_ROUTE) as s:
-        s.settimeout(2.0)
+        s.settimeout(0.5)
         s.bind((0, 0))
         s.send(msg)
         data = s.recv(65536)
@@ -234,8 +235,11 @@ class _Listener:
                 with self.lock:
                     if self.stopping:
                         break
-                    elsewhere = any(w.ns is not None for w in self.watches.values())
                 self._locate()
+                # After _locate: a port found in another namespace just now must be
+                # checked from this very wait on.
+                with self.lock:
+                    elsewhere = any(w.ns is not None for w in self.watches.values())
                 try:
                     ready = select.select([self.wake_r, self.sock], [], [],
                                           _ELSEWHERE_CHECK if elsewhere else None)[0]
@@ -275,19 +279,24 @@ class _Listener:
                 w.ifindex = -1
                 continue
             nsfd, ifindex = src
-            ns = None
+            ns, ino = None, ()
             if nsfd is not None:
                 try:
-                    ns = _nsid_of(nsfd)
-                    if ns == self.self_nsid:
-                        ns = None
+                    st = os.fstat(nsfd)
+                    ino = (st.st_dev, st.st_ino)
+                    if ino == w.ns_ino:
+                        ns = w.ns   # the same namespace (a DELLINK there, e.g. while it dies)
+                    else:
+                        ns = _nsid_of(nsfd)
+                        if ns == self.self_nsid:
+                            ns = None
                 except OSError as e:
                     log.error("port %d: cannot follow the link events of its namespace: %s",
                               w.dev.port_id, e)
                     ns = -2         # matches no message; the liveness check still runs
                 finally:
                     os.close(nsfd)
-            w.ns, w.ifindex, w.fresh = ns, ifindex, False
+            w.ns, w.ns_ino, w.ifindex, w.fresh = ns, ino, ifindex, False
             self._refresh(w)
 
     def _check_elsewhere(self) -> None:
