@@ -185,6 +185,8 @@ class Forwarder:
             except OSError:
                 pass
         self.thread.join(2)
+        if not self.thread.is_alive():
+            p.stdout.close()
         return p.returncode
 
 
