@@ -1004,9 +1004,11 @@ def main(argv: list[str] | None = None, prog: str = "python -m pyrtap.compare", 
                 tcp_rows=args.tcp_rows if "tcp" in args.workloads else (), tcp_time=args.tcp_time)
     n = len(plan.build()) * plan.repeat
     n_tcp = len(plan.tcp_rows)
-    err.print("pyrtap compare: %d runs of %.1f s (+%.1f s warm-up), %d tcp rows of %.1f s, about %.0f s" % (
-        n, plan.seconds, plan.warmup, n_tcp, plan.tcp_time,
-        n * (plan.seconds + plan.warmup) + 2 + n_tcp * (plan.tcp_time + 1.2)))
+    # A tcp row costs about 1 s more than its iperf3 time (forwarder start, namespaces,
+    # pings, stop); testpmd's 2 s more.
+    err.print("pyrtap compare: %d runs of %.1f s (+%.1f s)%s, about %.0f s" % (
+        n, plan.seconds, plan.warmup, ", %d tcp rows of %g s" % (n_tcp, plan.tcp_time) if n_tcp else "",
+        (n * (plan.seconds + plan.warmup) + 2 if n else 0) + n_tcp * (plan.tcp_time + 1.2)))
     sigs = _SIGNALS
     _pending.clear()
     old = {s: signal.signal(s, _handler) for s in sigs}

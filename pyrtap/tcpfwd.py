@@ -258,7 +258,8 @@ def run_ping(ns: str, dst: str, check) -> dict:
     # -i 0.01 needs root (below 2 ms ping refuses without CAP_NET_RAW... root has it).
     p = subprocess.Popen(["ip", "netns", "exec", ns, "ping", "-n", "-c", str(PING_COUNT),
                           "-i", str(PING_INTERVAL), "-W", "1", dst],
-                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                         preexec_fn=_die_with_parent)
     _wait(p, PING_COUNT * PING_INTERVAL + 5, check)
     return parse_ping(p.stdout.read())
 
@@ -266,7 +267,8 @@ def run_ping(ns: str, dst: str, check) -> dict:
 def run_iperf(ns_srv: str, ns_cli: str, dst: str, seconds: float, check, on_start=None) -> dict:
     # --forceflush: its stdout is a pipe, and "Server listening" must reach us at once.
     srv = subprocess.Popen(["ip", "netns", "exec", ns_srv, "iperf3", "-s", "-1", "-B", dst, "--forceflush"],
-                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                           preexec_fn=_die_with_parent)
     listening = threading.Event()
     srv_lines: list[str] = []
 
@@ -290,7 +292,8 @@ def run_iperf(ns_srv: str, ns_cli: str, dst: str, seconds: float, check, on_star
             on_start()
         cli = subprocess.Popen(["ip", "netns", "exec", ns_cli, "iperf3", "-c", dst, "-t", "%g" % seconds,
                                 "-J", "--connect-timeout", "3000"],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               preexec_fn=_die_with_parent)
         out_chunks: list[str] = []
         reader = threading.Thread(target=lambda: out_chunks.append(cli.stdout.read()), daemon=True)
         reader.start()
@@ -466,12 +469,39 @@ class TcpSession:
         return rec
 
 
+STALE_AGE = 600.0             # seconds: no row keeps its namespaces that long
+
+
+def sweep_stale_namespaces() -> list[str]:
+    """Delete ``tf*`` namespaces left by a run that was killed (SIGKILL leaves them):
+    older than STALE_AGE and with no process inside. Returns what was removed."""
+    removed = []
+    try:
+        names = os.listdir("/var/run/netns")
+    except OSError:
+        return removed
+    now = time.time()
+    for ns in names:
+        if not ns.startswith(PREFIX):
+            continue
+        try:
+            age = now - os.stat("/var/run/netns/" + ns).st_mtime
+        except OSError:
+            continue
+        if age < STALE_AGE or _ip("netns", "pids", ns, check=False).stdout.strip():
+            continue
+        if _ip("netns", "del", ns, check=False).returncode == 0:
+            removed.append("removed namespace %s left by an earlier run (%.0f min old)" % (ns, age / 60))
+    return removed
+
+
 def run_rows(rows: list[str], seconds: float, check=lambda: None, progress=None,
              ping_only: bool = False) -> tuple[list[dict], list[str]]:
     """Measure each row in turn; returns (records, problems). A failing row gives a record
     with ``error`` set. ``progress(label)`` is called before each row."""
+    problems = sweep_stale_namespaces()
     session = TcpSession()
-    out, problems = [], []
+    out = []
     blocked = None
     try:
         for key in rows:
