@@ -164,6 +164,8 @@ class Forwarder:
     def reason(self) -> str:
         """The most telling line of the output: the last error, else the last line."""
         lines = [ln.strip() for ln in self.lines if ln.strip()]
+        # DPDK's net_tap warns about its multiq qdisc on every start: not the reason.
+        lines = [ln for ln in lines if not re.search(r"multiq|rte flow support", ln)] or lines
         for ln in reversed(lines):
             if re.search(r"Error|error|Cause:|cannot|Cannot|failed|FATAL", ln):
                 return ln
