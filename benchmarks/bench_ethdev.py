@@ -38,6 +38,7 @@ if __name__ == "__main__":
         seconds=2.0,
         warmup=0.3,
         repeat=3,
+        workloads=("tx", "loopback"),        # the tcp rows are benchmarks/bench_tcp.py
         impls=("raw", "raw-uring", "os.write", "net_tap", "net_rtap"),
         rtap=rtap_variants(),
         json="results/bench_ethdev.json",
