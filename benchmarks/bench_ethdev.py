@@ -23,7 +23,7 @@ def rtap_variants() -> str:
     variants = ["uring=%s" % p for p in ALL_PRESETS]
     try:
         from pyrtap.drivers.rtap import RtapDriver
-        modes = [m for m in getattr(RtapDriver, "rx_modes", {}) if m != "prepost"]
+        modes = [m for m in getattr(RtapDriver, "rx_modes", {}) if m != RtapDriver.default_rx_mode]
     except ImportError:  # pragma: no cover
         modes = []
     for mode in modes:

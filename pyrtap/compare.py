@@ -71,9 +71,10 @@ PPS_WORKLOADS = ("tx", "loopback")      # packet-rate workloads, run in this pro
 IMPLS = ("raw", "raw-uring", "os.write", "net_tap", "net_rtap")
 DEFAULT_IMPLS = ("raw", "raw-uring", "net_tap", "net_rtap")
 TX_ONLY_IMPLS = ("raw-uring", "os.write")
-# net_rtap as DPDK's C driver designs it (one read posted per descriptor), and its two
-# other Rx modes: one multishot read, and per-burst batches of non-waiting reads.
-DEFAULT_RTAP = ("uring=default", "rx=multishot", "rx=batch")
+# net_rtap with its default devargs (rx=auto), and its other Rx modes: per-burst batches
+# of non-waiting reads, one read posted per descriptor (DPDK's C driver's design), and
+# one multishot read.
+DEFAULT_RTAP = ("uring=default", "rx=batch", "rx=prepost", "rx=multishot")
 try:
     from pyrtap._core import URING_PRESETS as _PRESETS
     ALL_PRESETS = tuple(_PRESETS)

@@ -27,7 +27,6 @@ from dataclasses import dataclass
 
 import pytest
 
-import pyrtap as rte
 from pyrtap import tcpfwd
 
 L2FWD = tcpfwd.L2FWD
@@ -35,10 +34,8 @@ IP1, IP2 = tcpfwd.NET + ".1", tcpfwd.NET + ".2"
 PORT = 5301
 TRANSFER_BYTES = 2 << 20
 
-# The --offload transfers need the net branch (RTE_ETH_*_OFFLOAD_* and
-# rte.rx_offloads_to_tx); they fail with a clear message until it is merged.
-NEEDS_NET_BRANCH = ("net_tap+offload", "net_rtap+offload")
-TRANSFER_ROWS = ("net_tap", "net_rtap") + NEEDS_NET_BRANCH
+# l2fwd --offload keeps LRO/TSO and checksum offloads end to end (rx_offloads_to_tx).
+TRANSFER_ROWS = ("net_tap", "net_rtap", "net_tap+offload", "net_rtap+offload")
 
 
 @pytest.fixture
@@ -188,11 +185,6 @@ def test_l2fwd_carries_ping_and_tcp(topology, row):
     driver, _, flag = row.partition("+")
     args = ["-p", "3", "--no-mac-updating", "-T", "0"]
     if flag == "offload":
-        # Needs the net branch; say so instead of an AttributeError from the subprocess.
-        if not hasattr(rte, "rx_offloads_to_tx") or not hasattr(rte, "RTE_ETH_RX_OFFLOAD_TCP_LRO"):
-            pytest.fail("%s needs the net branch: pyrtap.rx_offloads_to_tx and the "
-                        "RTE_ETH_*_OFFLOAD_* constants are missing (see NEEDS_NET_BRANCH)" % row,
-                        pytrace=False)
         args.append("--offload")
     topo = topology(driver, args)
     sent, received, out = ping(topo.ns1, IP2)
