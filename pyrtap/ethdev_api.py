@@ -10,10 +10,13 @@ import errno
 import logging
 
 from . import _core
+from .cycles import rte_get_timer_cycles
 from .ethdev_driver import ENOTSUP, EthDev
 from .ethdev_types import *  # noqa: F401,F403  (the structures are part of this API)
 from .ethdev_types import (
-    RTE_MAX_ETHPORTS, RTE_MAX_QUEUES_PER_PORT, rte_eth_conf, rte_eth_dev_info, rte_eth_stats,
+    RTE_ETH_LINK_AUTONEG, RTE_ETH_LINK_DOWN, RTE_ETH_LINK_FULL_DUPLEX, RTE_ETH_SPEED_NUM_NONE,
+    RTE_ETH_SPEED_NUM_UNKNOWN, RTE_MAX_ETHPORTS, RTE_MAX_QUEUES_PER_PORT, rte_eth_conf,
+    rte_eth_dev_info, rte_eth_stats,
 )
 from ._core import rte_eth_rx_burst, rte_eth_tx_burst  # noqa: F401
 
@@ -389,6 +392,77 @@ def _check_mtu(dev: EthDev, mtu) -> int:
         log.error("port %d: MTU %r outside %d..%d", dev.port_id, mtu, info.min_mtu, info.max_mtu)
         return -errno.EINVAL
     return 0
+
+
+def rte_eth_dev_adjust_nb_rx_tx_desc(port_id: int, nb_rx_desc: int, nb_tx_desc: int):
+    """Clamp descriptor counts to the device's limits (``rte_eth_dev_adjust_nb_rx_tx_desc``).
+
+    C updates two in/out pointers; Python returns ``(ret, nb_rx_desc, nb_tx_desc)``.
+    """
+    dev = _dev(port_id)
+    if dev is None:
+        return -errno.ENODEV, nb_rx_desc, nb_tx_desc
+    info = rte_eth_dev_info()
+    rc = dev.ops.dev_infos_get(dev, info)
+    if rc < 0:
+        return rc, nb_rx_desc, nb_tx_desc
+
+    def clamp(n, lim):
+        n = max(lim.nb_min, min(lim.nb_max, n))
+        return -(-n // lim.nb_align) * lim.nb_align
+    return 0, clamp(nb_rx_desc, info.rx_desc_lim), clamp(nb_tx_desc, info.tx_desc_lim)
+
+
+def rte_eth_dev_socket_id(port_id: int) -> int:
+    """NUMA socket of a port: 0, or -1 (``SOCKET_ID_ANY``) with rte_errno EINVAL for an
+    invalid port (``rte_eth_dev_socket_id``)."""
+    if _dev(port_id) is None:
+        _core._set_errno(errno.EINVAL)
+        return -1
+    return 0
+
+
+def rte_eth_dev_set_ptypes(port_id: int, ptype_mask: int, set_ptypes=None, num: int = 0) -> int:
+    """Packet types the application needs (``rte_eth_dev_set_ptypes``): 0. The TAP drivers
+    parse every received packet (docs/offloads.md), so nothing is disabled; when
+    ``set_ptypes`` is a list it is filled with ``RTE_PTYPE_UNKNOWN`` ends as in DPDK."""
+    if _dev(port_id) is None:
+        return -errno.ENODEV
+    if set_ptypes is not None and num > 0:
+        set_ptypes[0] = 0
+    return 0
+
+
+def rte_eth_link_speed_to_str(link_speed: int) -> str:
+    """``"10 Gbps"``, ``"100 Mbps"``, ``"None"`` or ``"Unknown"`` (``rte_eth_link_speed_to_str``)."""
+    if link_speed == RTE_ETH_SPEED_NUM_NONE:
+        return "None"
+    if link_speed == RTE_ETH_SPEED_NUM_UNKNOWN:
+        return "Unknown"
+    if link_speed >= 1000 and link_speed % 1000 == 0:
+        return "%d Gbps" % (link_speed // 1000)
+    if link_speed >= 1000:
+        return "%.1f Gbps" % (link_speed / 1000)
+    return "%d Mbps" % link_speed
+
+
+def rte_eth_link_to_str(eth_link) -> str:
+    """``"Link up at 10 Gbps FDX Fixed"`` / ``"Link down"`` (``rte_eth_link_to_str``; C fills
+    a buffer of ``RTE_ETH_LINK_MAX_STR_LEN``, Python returns the string)."""
+    if eth_link.link_status == RTE_ETH_LINK_DOWN:
+        return "Link down"
+    return "Link up at %s %s %s" % (rte_eth_link_speed_to_str(eth_link.link_speed),
+                                    "FDX" if eth_link.link_duplex == RTE_ETH_LINK_FULL_DUPLEX else "HDX",
+                                    "Autoneg" if eth_link.link_autoneg == RTE_ETH_LINK_AUTONEG else "Fixed")
+
+
+def rte_eth_read_clock(port_id: int) -> int:
+    """The device clock, in cycles of ``rte_get_timer_hz()`` (``rte_eth_read_clock``; C's
+    out-parameter is returned): TAP frames have no hardware timestamp, so this is the EAL
+    timer. -ENODEV for an invalid port."""
+    if _dev(port_id) is None:
+        return -errno.ENODEV
+    return rte_get_timer_cycles()
 
 
 # ---- statistics ----------------------------------------------------------------------

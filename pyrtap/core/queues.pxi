@@ -67,6 +67,8 @@ ctypedef struct fp_port:
 
 cdef fp_port fp_ops[RTE_MAX_ETHPORTS]
 
+MAX_BURST_SIZE = BURST_MAX     # packets one rx/tx burst call handles at most
+
 
 # What every Rx path needs to turn a finished read into a packet (set at queue setup,
 # changed only while the queue is stopped or by its polling thread).
