@@ -38,6 +38,10 @@ def _allocate(name: str, ops) -> EthDev | None:
 
 def _release(dev: EthDev) -> None:
     _core.fp_ops_clear(dev.port_id)
+    for cbs in (dev.rx_callbacks, dev.tx_callbacks):
+        for queue_id in list(cbs):
+            cbs[queue_id] = []
+            _core.set_burst_callbacks(cbs is dev.rx_callbacks, dev.port_id, queue_id, ())
     _ports[dev.port_id] = None
 
 
@@ -375,11 +379,16 @@ def rte_eth_dev_set_mtu(port_id: int, mtu: int) -> int:
     rc = _check_mtu(dev, mtu)
     if rc < 0:
         return rc
-    rc = dev.ops.mtu_set(dev, mtu)
-    if rc == 0 and dev.started:
-        # The driver may have changed how a queue receives (its burst function).
+    if not dev.started:
+        return dev.ops.mtu_set(dev, mtu)
+    # The driver may restart Rx queues and change how they receive (their burst
+    # function): withdraw the port from the burst table meanwhile (bursts in other
+    # threads return 0), then publish it again.
+    _core.fp_ops_clear(port_id)
+    try:
+        return dev.ops.mtu_set(dev, mtu)
+    finally:
         _core.fp_ops_set(port_id, dev.rx_queues, dev.tx_queues)
-    return rc
 
 
 def _check_mtu(dev: EthDev, mtu) -> int:
@@ -463,6 +472,78 @@ def rte_eth_read_clock(port_id: int) -> int:
     if _dev(port_id) is None:
         return -errno.ENODEV
     return rte_get_timer_cycles()
+
+
+# ---- Rx/Tx callbacks ---------------------------------------------------------------------
+
+class rte_eth_rxtx_callback:
+    """A registered burst callback (DPDK's ``struct rte_eth_rxtx_callback``): the handle
+    ``rte_eth_add_*_callback`` returns and ``rte_eth_remove_*_callback`` takes."""
+
+    __slots__ = ("fn", "param")
+
+    def __init__(self, fn, param):
+        self.fn, self.param = fn, param
+
+    def __repr__(self):
+        return "<rte_eth_rxtx_callback %r>" % (self.fn,)
+
+
+def _add_callback(port_id, queue_id, fn, user_param, rx: bool, first: bool):
+    dev = _dev(port_id)
+    if dev is None:
+        _core._set_errno(errno.ENODEV)
+        return None
+    nb = dev.nb_rx_queues if rx else dev.nb_tx_queues
+    if not isinstance(queue_id, int) or not 0 <= queue_id < nb or not callable(fn):
+        _core._set_errno(errno.EINVAL)
+        return None
+    cbs = (dev.rx_callbacks if rx else dev.tx_callbacks).setdefault(queue_id, [])
+    cb = rte_eth_rxtx_callback(fn, user_param)
+    cbs.insert(0, cb) if first else cbs.append(cb)
+    _core.set_burst_callbacks(rx, port_id, queue_id, tuple((c.fn, c.param) for c in cbs))
+    return cb
+
+
+def _remove_callback(port_id, queue_id, user_cb, rx: bool) -> int:
+    dev = _dev(port_id)
+    if dev is None:
+        return -errno.ENODEV
+    cbs = (dev.rx_callbacks if rx else dev.tx_callbacks).get(queue_id, [])
+    if user_cb not in cbs:
+        return -errno.EINVAL
+    cbs.remove(user_cb)
+    _core.set_burst_callbacks(rx, port_id, queue_id, tuple((c.fn, c.param) for c in cbs))
+    return 0
+
+
+def rte_eth_add_rx_callback(port_id: int, queue_id: int, fn, user_param):
+    """Call ``fn(port_id, queue_id, pkts, nb_pkts, max_pkts, user_param)`` after every Rx
+    burst of the queue, last in line; it returns the packet count to hand on
+    (``rte_eth_add_rx_callback``). A handle, or None with rte_errno ENODEV/EINVAL."""
+    return _add_callback(port_id, queue_id, fn, user_param, True, False)
+
+
+def rte_eth_add_first_rx_callback(port_id: int, queue_id: int, fn, user_param):
+    """As ``rte_eth_add_rx_callback``, first in line (``rte_eth_add_first_rx_callback``)."""
+    return _add_callback(port_id, queue_id, fn, user_param, True, True)
+
+
+def rte_eth_add_tx_callback(port_id: int, queue_id: int, fn, user_param):
+    """Call ``fn(port_id, queue_id, pkts, nb_pkts, user_param)`` before every Tx burst of
+    the queue; it returns how many packets to send (it frees those it drops)
+    (``rte_eth_add_tx_callback``). A handle, or None with rte_errno ENODEV/EINVAL."""
+    return _add_callback(port_id, queue_id, fn, user_param, False, False)
+
+
+def rte_eth_remove_rx_callback(port_id: int, queue_id: int, user_cb) -> int:
+    """Remove an Rx callback (``rte_eth_remove_rx_callback``): 0, -ENODEV, -EINVAL."""
+    return _remove_callback(port_id, queue_id, user_cb, True)
+
+
+def rte_eth_remove_tx_callback(port_id: int, queue_id: int, user_cb) -> int:
+    """Remove a Tx callback (``rte_eth_remove_tx_callback``): 0, -ENODEV, -EINVAL."""
+    return _remove_callback(port_id, queue_id, user_cb, False)
 
 
 # ---- statistics ----------------------------------------------------------------------
