@@ -23,7 +23,7 @@ def rtap_variants() -> str:
     variants = ["uring=%s" % p for p in ALL_PRESETS]
     try:
         from pyrtap.drivers.rtap import RtapDriver
-        modes = [m for m in getattr(RtapDriver, "rx_modes", {}) if m != "prepost"]
+        modes = [m for m in getattr(RtapDriver, "rx_modes", {}) if m != RtapDriver.default_rx_mode]
     except ImportError:  # pragma: no cover
         modes = []
     for mode in modes:
@@ -38,6 +38,7 @@ if __name__ == "__main__":
         seconds=2.0,
         warmup=0.3,
         repeat=3,
+        workloads=("tx", "loopback"),        # the tcp rows are benchmarks/bench_tcp.py
         impls=("raw", "raw-uring", "os.write", "net_tap", "net_rtap"),
         rtap=rtap_variants(),
         json="results/bench_ethdev.json",

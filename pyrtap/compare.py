@@ -1,8 +1,9 @@
 """Compare net_rtap (io_uring), net_tap (read/write) and the kernel's raw limit.
 
 ``python -m pyrtap.compare`` (``make demo``) creates its own TAP interfaces, runs two
-workloads on every implementation and frame size, prints a table and writes the raw
-results as JSON. Everything it creates (interfaces, ``tc`` rules) is removed at the
+packet-rate workloads on every implementation and frame size and a TCP workload
+through forwarders, prints tables and writes the raw results as JSON. Everything it
+creates (interfaces, ``tc`` rules, network namespaces, processes) is removed at the
 end, also on Ctrl-C, SIGTERM or SIGHUP. Run it as root.
 
 Workloads (one thread, burst 32 by default):
@@ -16,8 +17,13 @@ Workloads (one thread, burst 32 by default):
   (``tc ... action mirred egress redirect dev B``); ``rte_eth_rx_burst`` on B frees
   what it gets. One loop: tx_burst on A, then rx_burst on B. Counted: packets received
   on B per second.
+* ``tcp``: real TCP between two network namespaces whose only link is a two-port
+  forwarder process (``examples/l2fwd.py`` on net_tap or net_rtap, DPDK's C testpmd,
+  or a raw ``os.read``/``os.write`` forwarder): ping loss and RTT, iperf3 Gbit/s. Its
+  rows are chosen with ``--tcp-rows`` and timed with ``--tcp-time``; see
+  ``pyrtap/tcpfwd.py``.
 
-Implementations:
+Implementations (tx, loopback):
 
 * ``raw``: ``pyrtap._rawbench``, a C loop of ``write()`` (Tx only) or ``write()`` on A
   and ``read()`` until EAGAIN on B (loopback) on TAP queue fds opened the way the
@@ -44,6 +50,7 @@ import os
 import platform
 import resource
 import secrets
+import shutil
 import signal
 import socket
 import struct
@@ -55,17 +62,19 @@ from dataclasses import dataclass, field
 import numpy as np
 
 import pyrtap as rte
-from pyrtap import _rawbench, netlink
+from pyrtap import _rawbench, netlink, tcpfwd
 from pyrtap.drivers.tapdev import VNET_HDR_LEN, TapDevice
 from pyrtap.mempool import MBUF_DTYPE
 
-WORKLOADS = ("tx", "loopback")
+WORKLOADS = ("tx", "loopback", "tcp")
+PPS_WORKLOADS = ("tx", "loopback")      # packet-rate workloads, run in this process
 IMPLS = ("raw", "raw-uring", "os.write", "net_tap", "net_rtap")
 DEFAULT_IMPLS = ("raw", "raw-uring", "net_tap", "net_rtap")
 TX_ONLY_IMPLS = ("raw-uring", "os.write")
-# net_rtap as DPDK's C driver designs it (one read posted per descriptor), and its two
-# other Rx modes: one multishot read, and per-burst batches of non-waiting reads.
-DEFAULT_RTAP = ("uring=default", "rx=multishot", "rx=batch")
+# net_rtap with its default devargs (rx=auto), and its other Rx modes: per-burst batches
+# of non-waiting reads, one read posted per descriptor (DPDK's C driver's design), and
+# one multishot read.
+DEFAULT_RTAP = ("uring=default", "rx=batch", "rx=prepost", "rx=multishot")
 try:
     from pyrtap._core import URING_PRESETS as _PRESETS
     ALL_PRESETS = tuple(_PRESETS)
@@ -663,6 +672,8 @@ class Plan:
     warmup: float = 0.2
     repeat: int = 1
     nb_desc: int = 0
+    tcp_rows: tuple = tcpfwd.DEFAULT_ROWS
+    tcp_time: float = 3.0
     cases: list = field(default_factory=list)
 
     def impl_keys(self) -> list[tuple[str, str | None]]:
@@ -679,6 +690,8 @@ class Plan:
         ratios compare runs made seconds apart."""
         cases = []
         for w in self.workloads:
+            if w not in PPS_WORKLOADS:
+                continue
             for size in self.sizes:
                 for kind, variant in self.impl_keys():
                     if kind in TX_ONLY_IMPLS and w != "tx":
@@ -717,7 +730,8 @@ def run(plan: Plan, progress=None) -> dict:
     problems: list[str] = []
     task = None
     try:
-        session.open()
+        if cases:
+            session.open()
         for w, size, kind, variant in cases:       # everything exists before the first run
             check_interrupt()
             session.add(kind, variant)
@@ -728,6 +742,8 @@ def run(plan: Plan, progress=None) -> dict:
         done = 0
         for rep in range(plan.repeat):
             for w in plan.workloads:
+                if w not in PPS_WORKLOADS:
+                    continue
                 redirected = []
                 if w == "loopback":          # A -> B in the kernel, for every pair in use
                     for key in dict.fromkeys(impl_key(k, v) for (cw, _, k, v) in cases if cw == w):
@@ -784,6 +800,25 @@ def run(plan: Plan, progress=None) -> dict:
             signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
     results = [_summarise(v) for v in samples.values()]
     add_ratios(results)
+    tcp_records = []
+    if "tcp" in plan.workloads and plan.tcp_rows:
+        # After the packet-rate session is closed: the rows run in their own processes
+        # and namespaces, and clean up after themselves (also when interrupted).
+        tcp_task = None
+        if progress is not None:
+            tcp_task = progress.add_task("tcp", total=len(plan.tcp_rows))
+
+        def row_started(key, n=[0]):
+            if progress is not None:
+                progress.update(tcp_task, completed=n[0], description="tcp      %-16s" % key)
+                progress.refresh()
+            n[0] += 1
+
+        tcp_records, tcp_problems = tcpfwd.run_rows(list(plan.tcp_rows), plan.tcp_time,
+                                                    check_interrupt, row_started)
+        problems += tcp_problems
+        if progress is not None:
+            progress.update(tcp_task, completed=len(plan.tcp_rows))
     return {
         "meta": {
             "date": started.isoformat(timespec="seconds"),
@@ -798,6 +833,7 @@ def run(plan: Plan, progress=None) -> dict:
             "problems": problems,
         },
         "results": results,
+        "tcp": tcp_records,
     }
 
 
@@ -818,6 +854,9 @@ def render(report: dict, console) -> None:
     from rich.table import Table
 
     results = report["results"]
+    if not results:
+        _render_tcp(report, console)
+        return
     multi = any(len(r.get("runs_pps", [])) > 1 for r in results)
     t = Table(title="pyrtap: packets per second (burst %d, %s s per run%s)" % (
         report["meta"]["plan"]["burst"], report["meta"]["plan"]["seconds"],
@@ -870,8 +909,17 @@ def render(report: dict, console) -> None:
     console.print(t)
     for label, v in headline_ratios(results):
         console.print("  %-52s %.2f" % (label, v))
+    _render_tcp(report, console, problems=False)
     for p in report["meta"]["problems"]:
         console.print("[yellow]warning:[/yellow] %s" % p)
+
+
+def _render_tcp(report: dict, console, problems: bool = True) -> None:
+    if report.get("tcp"):
+        tcpfwd.render(report["tcp"], report["meta"]["plan"]["tcp_time"], console)
+    if problems:
+        for p in report["meta"]["problems"]:
+            console.print("[yellow]warning:[/yellow] %s" % p)
 
 
 # ---- command line ------------------------------------------------------------------------
@@ -889,9 +937,9 @@ def _csv(conv=str, allowed=None):
 
 
 def build_parser(prog: str = "python -m pyrtap.compare", **defaults) -> argparse.ArgumentParser:
-    d = dict(seconds=2.0, warmup=0.2, repeat=1, sizes=(64, 1500), workloads=WORKLOADS,
+    d = dict(seconds=1.5, warmup=0.2, repeat=1, sizes=(64, 1500), workloads=WORKLOADS,
              impls=DEFAULT_IMPLS, presets=None, burst=32, raw_burst=None,
-             nb_desc=0, json="results/compare.json")
+             nb_desc=0, json="results/compare.json", tcp_rows=tcpfwd.DEFAULT_ROWS, tcp_time=3.0)
     d.update(defaults)
     p = argparse.ArgumentParser(prog=prog, description=__doc__.split("\n\n")[0],
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -899,7 +947,7 @@ def build_parser(prog: str = "python -m pyrtap.compare", **defaults) -> argparse
     p.add_argument("--warmup", type=float, default=d["warmup"], help="untimed run before each (default %(default)s s)")
     p.add_argument("--repeat", type=int, default=d["repeat"], help="runs per case; the median is reported (default %(default)s)")
     p.add_argument("--sizes", type=_csv(int), default=d["sizes"], help="frame sizes in bytes (default 64,1500)")
-    p.add_argument("--workloads", type=_csv(allowed=WORKLOADS), default=d["workloads"], help="tx,loopback")
+    p.add_argument("--workloads", type=_csv(allowed=WORKLOADS), default=d["workloads"], help="from %s (default %%(default)s)" % ",".join(WORKLOADS))
     p.add_argument("--impls", type=_csv(allowed=IMPLS), default=d["impls"],
                    help="implementations, from %s (default %s)" % (",".join(IMPLS), ",".join(d["impls"])))
     p.add_argument("--presets", type=_csv(allowed=ALL_PRESETS), default=d["presets"],
@@ -911,6 +959,11 @@ def build_parser(prog: str = "python -m pyrtap.compare", **defaults) -> argparse
     p.add_argument("--raw-burst", type=int, default=d["raw_burst"],
                    help="writes per read-drain in the raw loopback (default: --burst)")
     p.add_argument("--nb-desc", type=int, default=d["nb_desc"], help="ring size per queue, 0 = driver default")
+    p.add_argument("--tcp-rows", type=_csv(allowed=tcpfwd.ALL_ROWS), default=d["tcp_rows"],
+                   help="rows of the tcp workload, from %s (default %s)" % (
+                       ",".join(tcpfwd.ALL_ROWS), ",".join(d["tcp_rows"])))
+    p.add_argument("--tcp-time", type=float, default=d["tcp_time"],
+                   help="iperf3 seconds per tcp row (default %(default)s)")
     p.add_argument("--json", default=d["json"], metavar="PATH", help="raw results (default %(default)s; '' for none)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     return p
@@ -937,12 +990,26 @@ def main(argv: list[str] | None = None, prog: str = "python -m pyrtap.compare", 
         rtap = tuple(v.strip() for v in args.rtap.split(";") if v.strip())
     else:
         rtap = DEFAULT_RTAP
+    if "tcp" in args.workloads:
+        if args.tcp_time <= 0:
+            err.print("[red]error:[/red] need --tcp-time > 0")
+            return 2
+        missing = [t for t in ("iperf3", "ping") if shutil.which(t) is None]
+        if missing:
+            err.print("[red]error:[/red] the tcp workload needs %s: run scripts/prereqs.sh (make setup), "
+                      "or leave it out with --workloads tx,loopback" % " and ".join(missing))
+            return 1
     plan = Plan(workloads=args.workloads, sizes=args.sizes, impls=args.impls, rtap=rtap,
                 burst=args.burst, raw_burst=args.raw_burst, seconds=args.seconds,
-                warmup=args.warmup, repeat=args.repeat, nb_desc=args.nb_desc)
+                warmup=args.warmup, repeat=args.repeat, nb_desc=args.nb_desc,
+                tcp_rows=args.tcp_rows if "tcp" in args.workloads else (), tcp_time=args.tcp_time)
     n = len(plan.build()) * plan.repeat
-    err.print("pyrtap compare: %d runs of %.1f s (+%.1f s warm-up), about %.0f s" % (
-        n, plan.seconds, plan.warmup, n * (plan.seconds + plan.warmup) + 2))
+    n_tcp = len(plan.tcp_rows)
+    # A tcp row costs about 1 s more than its iperf3 time (forwarder start, namespaces,
+    # pings, stop); testpmd's 2 s more.
+    err.print("pyrtap compare: %d runs of %.1f s (+%.1f s)%s, about %.0f s" % (
+        n, plan.seconds, plan.warmup, ", %d tcp rows of %g s" % (n_tcp, plan.tcp_time) if n_tcp else "",
+        (n * (plan.seconds + plan.warmup) + 2 if n else 0) + n_tcp * (plan.tcp_time + 1.2)))
     sigs = _SIGNALS
     _pending.clear()
     old = {s: signal.signal(s, _handler) for s in sigs}
@@ -968,7 +1035,7 @@ def main(argv: list[str] | None = None, prog: str = "python -m pyrtap.compare", 
         for s, h in old.items():
             signal.signal(s, h)
         name = e.args[0] if isinstance(e, Interrupted) else "SIGINT"
-        err.print("interrupted (%s): interfaces and tc rules removed" % name)
+        err.print("interrupted (%s): interfaces, namespaces, processes and tc rules removed" % name)
         return 128 + (e.signum if isinstance(e, Interrupted) else signal.SIGINT)
     except BenchError as e:
         for s, h in old.items():

@@ -1,16 +1,20 @@
 """EAL: ``rte_eal_init`` argument parsing, virtual devices, cleanup.
 
 Only what a TAP-based application needs: ``--vdev``, ``--file-prefix``,
-``--proc-type``, ``-l/--lcores`` (recorded), and the common no-op options DPDK
-samples pass (``-n``, ``--no-pci``, ``--no-huge``, ``--in-memory``, ...).
+``--proc-type``, ``-l``/``-c``/``--lcores``/``--main-lcore`` (lcore threads, see
+lcore.py), and the common no-op options DPDK samples pass (``-n``, ``--no-pci``,
+``--no-huge``, ``--in-memory``, ...).
 """
 from __future__ import annotations
 
 import errno
 import logging
+import os
+import sys
+import traceback
 
 from . import ethdev_api as eth
-from . import events, mempool
+from . import events, lcore, mempool
 from .drivers import driver_for
 
 log = logging.getLogger("pyrtap")
@@ -131,6 +135,11 @@ def rte_eal_init(argv: list[str]) -> int:
     eal.file_prefix = opts.get("--file-prefix", "rte")
     eal.proc_type = "primary" if proc_type == "auto" else proc_type
     eal.lcores = opts.get("-l", opts.get("--lcores", "0"))
+    try:
+        cpus, main_lcore = lcore.parse_lcores(opts)
+    except ValueError as e:
+        log.error("EAL: lcores: %s", e)
+        return -errno.EINVAL
     created = []
     for vdev in vdevs:
         rc = rte_dev_probe(vdev)
@@ -140,6 +149,7 @@ def rte_eal_init(argv: list[str]) -> int:
             return rc
         created.append(_parse_devargs(vdev)[0])
     eal.vdevs = created
+    lcore.setup(cpus, main_lcore)
     eal.initialized = True
     return i - 1
 
@@ -156,6 +166,7 @@ def rte_eal_cleanup() -> int:
     events.stop_listener()      # the link-event thread and its sockets
     for mp in mempool.rte_mempool_list():
         mempool.rte_mempool_free(mp)
+    lcore.shutdown()
     eal.__init__()
     return 0
 
@@ -163,3 +174,24 @@ def rte_eal_cleanup() -> int:
 def rte_eal_process_type() -> str:
     """``"primary"`` or ``"secondary"`` (``rte_eal_process_type``)."""
     return eal.proc_type
+
+
+def rte_exit(exit_code: int, fmt: str = "", *args) -> None:
+    """Print the message, release everything (``rte_eal_cleanup``), and exit with
+    ``exit_code`` (``rte_exit``). Raises SystemExit, so ``finally`` blocks run."""
+    if fmt:
+        sys.stderr.write("EAL: Error - exiting with code: %d\n  Cause: %s" % (
+            exit_code, (fmt % args) if args else fmt))
+        if not fmt.endswith("\n"):
+            sys.stderr.write("\n")
+    rte_eal_cleanup()
+    raise SystemExit(exit_code)
+
+
+def rte_panic(fmt: str = "", *args) -> None:
+    """Print the message and a stack trace, then abort the process (``rte_panic``): as in
+    DPDK nothing is cleaned up (non-persistent TAPs still vanish with the process)."""
+    sys.stderr.write("PANIC: " + ((fmt % args) if args else fmt) + "\n")
+    traceback.print_stack(file=sys.stderr)
+    sys.stderr.flush()
+    os.abort()

@@ -10,11 +10,13 @@ import errno
 import logging
 
 from . import _core, events
+from .cycles import rte_get_timer_cycles
 from .ethdev_driver import ENOTSUP, EthDev
 from .ethdev_types import *  # noqa: F401,F403  (the structures are part of this API)
 from .ethdev_types import (
-    RTE_ETH_ALL, RTE_MAX_ETHPORTS, RTE_MAX_QUEUES_PER_PORT, rte_eth_conf, rte_eth_dev_info,
-    rte_eth_stats,
+    RTE_ETH_ALL, RTE_ETH_LINK_AUTONEG, RTE_ETH_LINK_DOWN, RTE_ETH_LINK_FULL_DUPLEX,
+    RTE_ETH_SPEED_NUM_NONE, RTE_ETH_SPEED_NUM_UNKNOWN, RTE_MAX_ETHPORTS, RTE_MAX_QUEUES_PER_PORT,
+    rte_eth_conf, rte_eth_dev_info, rte_eth_stats,
 )
 from ._core import rte_eth_rx_burst, rte_eth_tx_burst  # noqa: F401
 
@@ -38,6 +40,10 @@ def _release(dev: EthDev) -> None:
     _core.fp_ops_clear(dev.port_id)
     events.unwatch(dev)
     events.callbacks_drop_port(dev.port_id)
+    for cbs in (dev.rx_callbacks, dev.tx_callbacks):
+        for queue_id in list(cbs):
+            cbs[queue_id] = []
+            _core.set_burst_callbacks(cbs is dev.rx_callbacks, dev.port_id, queue_id, ())
     _ports[dev.port_id] = None
 
 
@@ -381,11 +387,16 @@ def rte_eth_dev_set_mtu(port_id: int, mtu: int) -> int:
     rc = _check_mtu(dev, mtu)
     if rc < 0:
         return rc
-    rc = dev.ops.mtu_set(dev, mtu)
-    if rc == 0 and dev.started:
-        # The driver may have changed how a queue receives (its burst function).
+    if not dev.started:
+        return dev.ops.mtu_set(dev, mtu)
+    # The driver may restart Rx queues and change how they receive (their burst
+    # function): withdraw the port from the burst table meanwhile (bursts in other
+    # threads return 0), then publish it again.
+    _core.fp_ops_clear(port_id)
+    try:
+        return dev.ops.mtu_set(dev, mtu)
+    finally:
         _core.fp_ops_set(port_id, dev.rx_queues, dev.tx_queues)
-    return rc
 
 
 def _check_mtu(dev: EthDev, mtu) -> int:
@@ -398,6 +409,149 @@ def _check_mtu(dev: EthDev, mtu) -> int:
         log.error("port %d: MTU %r outside %d..%d", dev.port_id, mtu, info.min_mtu, info.max_mtu)
         return -errno.EINVAL
     return 0
+
+
+def rte_eth_dev_adjust_nb_rx_tx_desc(port_id: int, nb_rx_desc: int, nb_tx_desc: int):
+    """Clamp descriptor counts to the device's limits (``rte_eth_dev_adjust_nb_rx_tx_desc``).
+
+    C updates two in/out pointers; Python returns ``(ret, nb_rx_desc, nb_tx_desc)``.
+    """
+    dev = _dev(port_id)
+    if dev is None:
+        return -errno.ENODEV, nb_rx_desc, nb_tx_desc
+    info = rte_eth_dev_info()
+    rc = dev.ops.dev_infos_get(dev, info)
+    if rc < 0:
+        return rc, nb_rx_desc, nb_tx_desc
+
+    def clamp(n, lim):
+        n = max(lim.nb_min, min(lim.nb_max, n))
+        return -(-n // lim.nb_align) * lim.nb_align
+    return 0, clamp(nb_rx_desc, info.rx_desc_lim), clamp(nb_tx_desc, info.tx_desc_lim)
+
+
+def rte_eth_dev_socket_id(port_id: int) -> int:
+    """NUMA socket of a port: 0, or -1 (``SOCKET_ID_ANY``) with rte_errno EINVAL for an
+    invalid port (``rte_eth_dev_socket_id``)."""
+    if _dev(port_id) is None:
+        _core._set_errno(errno.EINVAL)
+        return -1
+    return 0
+
+
+def rte_eth_dev_set_ptypes(port_id: int, ptype_mask: int, set_ptypes=None, num: int = 0) -> int:
+    """Packet types the application needs (``rte_eth_dev_set_ptypes``): 0. The TAP drivers
+    parse every received packet (docs/offloads.md), so nothing is disabled; when
+    ``set_ptypes`` is a list it is filled with ``RTE_PTYPE_UNKNOWN`` ends as in DPDK."""
+    if _dev(port_id) is None:
+        return -errno.ENODEV
+    if set_ptypes is not None and num > 0:
+        set_ptypes[0] = 0
+    return 0
+
+
+def rte_eth_link_speed_to_str(link_speed: int) -> str:
+    """``"10 Gbps"``, ``"100 Mbps"``, ``"None"`` or ``"Unknown"`` (``rte_eth_link_speed_to_str``)."""
+    if link_speed == RTE_ETH_SPEED_NUM_NONE:
+        return "None"
+    if link_speed == RTE_ETH_SPEED_NUM_UNKNOWN:
+        return "Unknown"
+    if link_speed >= 1000 and link_speed % 1000 == 0:
+        return "%d Gbps" % (link_speed // 1000)
+    if link_speed >= 1000:
+        return "%.1f Gbps" % (link_speed / 1000)
+    return "%d Mbps" % link_speed
+
+
+def rte_eth_link_to_str(eth_link) -> str:
+    """``"Link up at 10 Gbps FDX Fixed"`` / ``"Link down"`` (``rte_eth_link_to_str``; C fills
+    a buffer of ``RTE_ETH_LINK_MAX_STR_LEN``, Python returns the string)."""
+    if eth_link.link_status == RTE_ETH_LINK_DOWN:
+        return "Link down"
+    return "Link up at %s %s %s" % (rte_eth_link_speed_to_str(eth_link.link_speed),
+                                    "FDX" if eth_link.link_duplex == RTE_ETH_LINK_FULL_DUPLEX else "HDX",
+                                    "Autoneg" if eth_link.link_autoneg == RTE_ETH_LINK_AUTONEG else "Fixed")
+
+
+def rte_eth_read_clock(port_id: int) -> int:
+    """The device clock, in cycles of ``rte_get_timer_hz()`` (``rte_eth_read_clock``; C's
+    out-parameter is returned): TAP frames have no hardware timestamp, so this is the EAL
+    timer. -ENODEV for an invalid port."""
+    if _dev(port_id) is None:
+        return -errno.ENODEV
+    return rte_get_timer_cycles()
+
+
+# ---- Rx/Tx callbacks ---------------------------------------------------------------------
+
+class rte_eth_rxtx_callback:
+    """A registered burst callback (DPDK's ``struct rte_eth_rxtx_callback``): the handle
+    ``rte_eth_add_*_callback`` returns and ``rte_eth_remove_*_callback`` takes."""
+
+    __slots__ = ("fn", "param")
+
+    def __init__(self, fn, param):
+        self.fn, self.param = fn, param
+
+    def __repr__(self):
+        return "<rte_eth_rxtx_callback %r>" % (self.fn,)
+
+
+def _add_callback(port_id, queue_id, fn, user_param, rx: bool, first: bool):
+    dev = _dev(port_id)
+    if dev is None:
+        _core._set_errno(errno.ENODEV)
+        return None
+    nb = dev.nb_rx_queues if rx else dev.nb_tx_queues
+    if not isinstance(queue_id, int) or not 0 <= queue_id < nb or not callable(fn):
+        _core._set_errno(errno.EINVAL)
+        return None
+    cbs = (dev.rx_callbacks if rx else dev.tx_callbacks).setdefault(queue_id, [])
+    cb = rte_eth_rxtx_callback(fn, user_param)
+    cbs.insert(0, cb) if first else cbs.append(cb)
+    _core.set_burst_callbacks(rx, port_id, queue_id, tuple((c.fn, c.param) for c in cbs))
+    return cb
+
+
+def _remove_callback(port_id, queue_id, user_cb, rx: bool) -> int:
+    dev = _dev(port_id)
+    if dev is None:
+        return -errno.ENODEV
+    cbs = (dev.rx_callbacks if rx else dev.tx_callbacks).get(queue_id, [])
+    if user_cb not in cbs:
+        return -errno.EINVAL
+    cbs.remove(user_cb)
+    _core.set_burst_callbacks(rx, port_id, queue_id, tuple((c.fn, c.param) for c in cbs))
+    return 0
+
+
+def rte_eth_add_rx_callback(port_id: int, queue_id: int, fn, user_param):
+    """Call ``fn(port_id, queue_id, pkts, nb_pkts, max_pkts, user_param)`` after every Rx
+    burst of the queue, last in line; it returns the packet count to hand on
+    (``rte_eth_add_rx_callback``). A handle, or None with rte_errno ENODEV/EINVAL."""
+    return _add_callback(port_id, queue_id, fn, user_param, True, False)
+
+
+def rte_eth_add_first_rx_callback(port_id: int, queue_id: int, fn, user_param):
+    """As ``rte_eth_add_rx_callback``, first in line (``rte_eth_add_first_rx_callback``)."""
+    return _add_callback(port_id, queue_id, fn, user_param, True, True)
+
+
+def rte_eth_add_tx_callback(port_id: int, queue_id: int, fn, user_param):
+    """Call ``fn(port_id, queue_id, pkts, nb_pkts, user_param)`` before every Tx burst of
+    the queue; it returns how many packets to send (it frees those it drops)
+    (``rte_eth_add_tx_callback``). A handle, or None with rte_errno ENODEV/EINVAL."""
+    return _add_callback(port_id, queue_id, fn, user_param, False, False)
+
+
+def rte_eth_remove_rx_callback(port_id: int, queue_id: int, user_cb) -> int:
+    """Remove an Rx callback (``rte_eth_remove_rx_callback``): 0, -ENODEV, -EINVAL."""
+    return _remove_callback(port_id, queue_id, user_cb, True)
+
+
+def rte_eth_remove_tx_callback(port_id: int, queue_id: int, user_cb) -> int:
+    """Remove a Tx callback (``rte_eth_remove_tx_callback``): 0, -ENODEV, -EINVAL."""
+    return _remove_callback(port_id, queue_id, user_cb, False)
 
 
 # ---- statistics ----------------------------------------------------------------------

@@ -28,6 +28,8 @@ class EthDev:
     conf: rte_eth_conf = field(default_factory=rte_eth_conf)
     rx_queues: list = field(default_factory=list)   # driver queue objects (pyrtap._core.Queue)
     tx_queues: list = field(default_factory=list)
+    rx_callbacks: dict = field(default_factory=dict)  # queue id -> [rte_eth_rxtx_callback]
+    tx_callbacks: dict = field(default_factory=dict)
 
 
 class EthDevOps:

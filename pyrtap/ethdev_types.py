@@ -5,6 +5,8 @@ arguments and filled in place, as C code passes a struct pointer.
 """
 from __future__ import annotations
 
+import os
+
 RTE_MAX_ETHPORTS = 32
 RTE_MAX_QUEUES_PER_PORT = 128
 RTE_ETHDEV_QUEUE_STAT_CNTRS = 16
@@ -25,6 +27,13 @@ RTE_ETH_LINK_AUTONEG = 1
 RTE_ETH_SPEED_NUM_NONE = 0
 RTE_ETH_SPEED_NUM_10G = 10000
 RTE_ETH_SPEED_NUM_UNKNOWN = 0xFFFFFFFF
+
+# Multi-queue modes (enum rte_eth_rx_mq_mode / rte_eth_tx_mq_mode): TAP queues are picked
+# by the kernel's flow hash whatever the mode; accepted for samples that set them.
+RTE_ETH_MQ_RX_NONE = 0
+RTE_ETH_MQ_RX_RSS = 1
+RTE_ETH_MQ_TX_NONE = 0
+RTE_ETH_LINK_MAX_STR_LEN = 40
 
 # enum rte_eth_event_type (the events pyrtap raises: LSC and RMV; docs/events.md)
 RTE_ETH_EVENT_UNKNOWN = 0
@@ -101,6 +110,7 @@ class _Struct:
 
 class rte_eth_rxmode(_Struct):
     def __init__(self):
+        self.mq_mode = RTE_ETH_MQ_RX_NONE
         self.mtu = 0
         self.offloads = 0
         self.max_lro_pkt_size = 0
@@ -108,6 +118,7 @@ class rte_eth_rxmode(_Struct):
 
 class rte_eth_txmode(_Struct):
     def __init__(self):
+        self.mq_mode = RTE_ETH_MQ_TX_NONE
         self.offloads = 0
 
 
@@ -183,6 +194,8 @@ class rte_eth_dev_info(_Struct):
         self.tx_desc_lim = rte_eth_desc_lim()
         self.default_rxportconf = rte_eth_dev_portconf()
         self.default_txportconf = rte_eth_dev_portconf()
+        self.default_rxconf = rte_eth_rxconf()
+        self.default_txconf = rte_eth_txconf()
         self.speed_capa = 0
         self.nb_rx_queues = 0
         self.nb_tx_queues = 0
@@ -219,9 +232,10 @@ class rte_eth_link(_Struct):
 
 
 class rte_ether_addr:
-    """A MAC address (``struct rte_ether_addr``): ``addr_bytes`` of 6 bytes, ``str()`` as aa:bb:..."""
+    """A MAC address (``struct rte_ether_addr``): ``addr_bytes`` of 6 bytes, mutable in place
+    (``ea.addr_bytes[0] = 0x02``), ``str()`` as aa:bb:..."""
 
-    __slots__ = ("addr_bytes",)
+    __slots__ = ("_bytes",)
 
     def __init__(self, addr: str | bytes | None = None):
         if addr is None:
@@ -232,35 +246,88 @@ class rte_ether_addr:
                 raise ValueError("not a MAC address: %r" % addr)
             self.addr_bytes = bytes(int(p, 16) for p in parts)
         else:
-            addr = bytes(addr)
-            if len(addr) != RTE_ETHER_ADDR_LEN:
-                raise ValueError("a MAC address has 6 bytes, got %d" % len(addr))
             self.addr_bytes = addr
 
+    @property
+    def addr_bytes(self) -> bytearray:
+        return self._bytes
+
+    @addr_bytes.setter
+    def addr_bytes(self, value) -> None:
+        value = bytearray(value)
+        if len(value) != RTE_ETHER_ADDR_LEN:
+            raise ValueError("a MAC address has 6 bytes, got %d" % len(value))
+        self._bytes = value
+
     def __str__(self):
-        return ":".join("%02x" % b for b in self.addr_bytes)
+        return ":".join("%02x" % b for b in self._bytes)
 
     def __repr__(self):
         return "rte_ether_addr(%r)" % str(self)
 
     def __eq__(self, other):
-        return isinstance(other, rte_ether_addr) and other.addr_bytes == self.addr_bytes
+        return isinstance(other, rte_ether_addr) and other._bytes == self._bytes
 
     def __hash__(self):
-        return hash(self.addr_bytes)
+        return hash(bytes(self._bytes))
 
 
 def rte_is_multicast_ether_addr(ea: rte_ether_addr) -> bool:
+    """Group bit set (``rte_is_multicast_ether_addr``)."""
     return bool(ea.addr_bytes[0] & 1)
 
 
+def rte_is_broadcast_ether_addr(ea: rte_ether_addr) -> bool:
+    """ff:ff:ff:ff:ff:ff (``rte_is_broadcast_ether_addr``)."""
+    return ea.addr_bytes == b"\xff" * RTE_ETHER_ADDR_LEN
+
+
+def rte_is_unicast_ether_addr(ea: rte_ether_addr) -> bool:
+    """Group bit clear (``rte_is_unicast_ether_addr``)."""
+    return not ea.addr_bytes[0] & 1
+
+
 def rte_is_zero_ether_addr(ea: rte_ether_addr) -> bool:
+    """All six bytes zero (``rte_is_zero_ether_addr``)."""
     return ea.addr_bytes == bytes(RTE_ETHER_ADDR_LEN)
 
 
 def rte_is_valid_assigned_ether_addr(ea: rte_ether_addr) -> bool:
     """Unicast and not all-zero (``rte_is_valid_assigned_ether_addr``)."""
     return not rte_is_multicast_ether_addr(ea) and not rte_is_zero_ether_addr(ea)
+
+
+def rte_is_same_ether_addr(ea1: rte_ether_addr, ea2: rte_ether_addr) -> bool:
+    """The same six bytes (``rte_is_same_ether_addr``)."""
+    return ea1.addr_bytes == ea2.addr_bytes
+
+
+def rte_ether_addr_copy(ea_from: rte_ether_addr, ea_to: rte_ether_addr) -> None:
+    """Copy ``ea_from`` into ``ea_to`` in place (``rte_ether_addr_copy``, same argument order)."""
+    ea_to.addr_bytes[:] = ea_from.addr_bytes
+
+
+def rte_ether_format_addr(eth_addr: rte_ether_addr) -> str:
+    """``XX:XX:XX:XX:XX:XX`` in upper case, as DPDK prints it (``rte_ether_format_addr``;
+    C fills a caller's buffer, Python returns the string)."""
+    return RTE_ETHER_ADDR_PRT_FMT % RTE_ETHER_ADDR_BYTES(eth_addr)
+
+
+def rte_eth_random_addr(addr) -> None:
+    """Fill ``addr`` (an ``rte_ether_addr`` or a 6-byte bytearray) with a random locally
+    administered unicast address (``rte_eth_random_addr``)."""
+    raw = bytearray(os.urandom(RTE_ETHER_ADDR_LEN))
+    raw[0] = (raw[0] & 0xFE) | 0x02
+    target = addr.addr_bytes if isinstance(addr, rte_ether_addr) else addr
+    target[:RTE_ETHER_ADDR_LEN] = raw
+
+
+RTE_ETHER_ADDR_PRT_FMT = "%02X:%02X:%02X:%02X:%02X:%02X"
+
+
+def RTE_ETHER_ADDR_BYTES(mac_addr: rte_ether_addr) -> tuple:
+    """The six bytes as a tuple, for ``RTE_ETHER_ADDR_PRT_FMT % RTE_ETHER_ADDR_BYTES(ea)``."""
+    return tuple(mac_addr.addr_bytes)
 
 
 class rte_eth_xstat(_Struct):

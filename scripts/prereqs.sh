@@ -5,6 +5,9 @@
 #   - io_uring not disabled (/proc/sys/kernel/io_uring_disabled absent or 0)
 #   - python3 >= 3.11 with venv/ensurepip and Python.h
 #   - a C compiler, liburing-dev (>= 2.3) and iproute2 (ip, tc)
+#   - iperf3 and iputils-ping (ping): the TCP workload of the demo and its tests
+#   - optional: dpdk-dev (dpdk-testpmd, DPDK's C net_tap) for the demo's testpmd
+#     row; when it cannot be had the row is skipped with a note
 #
 # Missing Debian packages are installed with apt-get (root only); `apt-get
 # update` runs only when a package has no install candidate or the first
@@ -82,6 +85,9 @@ fi
 if ! command -v cc >/dev/null 2>&1 && ! command -v gcc >/dev/null 2>&1; then
     need+=(gcc libc6-dev)
 fi
+# The TCP workload (pyrtap.tcpfwd) and tests/test_l2fwd.py measure with these.
+have_tool iperf3 || need+=(iperf3)
+have_tool ping   || need+=(iputils-ping)
 # Only Debian's own python3 can be fixed with apt; pyenv & co. ship these.
 if [[ "$py_kind" == system ]]; then
     # Debian splits ensurepip's wheels into python3.X-venv
@@ -127,6 +133,32 @@ if (( ${#need[@]} )); then
         fi
     fi
     rm -f "$log"
+fi
+
+# --- optional: dpdk-dev (dpdk-testpmd) -----------------------------------------
+# Only the demo's testpmd row needs it: a failure here is a warning, never fatal.
+# A failed attempt is remembered in .stamp-no-dpdk (removed by `make clean`) so that
+# every later make does not run apt-get again; PYRTAP_NO_DPDK=1 skips it altogether.
+no_dpdk_stamp="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/.stamp-no-dpdk"
+if [[ "${PYRTAP_NO_DPDK:-0}" != 1 && ! -e "$no_dpdk_stamp" && ! -x /usr/bin/dpdk-testpmd ]] \
+        && ! command -v dpdk-testpmd >/dev/null 2>&1; then
+    if (( is_root )) && command -v apt-get >/dev/null 2>&1; then
+        export DEBIAN_FRONTEND=noninteractive
+        log=$(mktemp /tmp/pyrtap-apt.XXXXXX.log)
+        if [[ ! "$(apt-cache policy dpdk-dev 2>/dev/null)" =~ Candidate:\ [^\(] ]]; then
+            apt-get -y -qq -o Dpkg::Use-Pty=0 update </dev/null >>"$log" 2>&1 || true
+        fi
+        if [[ "$(apt-cache policy dpdk-dev 2>/dev/null)" =~ Candidate:\ [^\(] ]]; then
+            info "apt-get install dpdk-dev (optional: dpdk-testpmd for the demo's testpmd row)"
+            apt-get -y -qq -o Dpkg::Use-Pty=0 install --no-install-recommends dpdk-dev </dev/null >>"$log" 2>&1 \
+                || warn "apt-get install dpdk-dev failed (log: $log); the demo skips its testpmd row"
+        else
+            warn "dpdk-dev has no install candidate here; the demo skips its testpmd row"
+        fi
+        if [[ -x /usr/bin/dpdk-testpmd ]]; then rm -f "$log"; else touch "$no_dpdk_stamp" || true; fi
+    else
+        warn "dpdk-testpmd not found (package dpdk-dev); the demo skips its testpmd row"
+    fi
 fi
 
 # liburing version (setup.py targets liburing >= 2.3, Debian 12's version)

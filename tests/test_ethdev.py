@@ -388,14 +388,15 @@ def test_unknown_devargs_key(driver, tap_required, unique_name, caplog, arg, tok
 
 
 def test_rtap_only_devargs_refused_by_net_tap(tap_required, unique_name, caplog):
-    for arg, token in (("uring=defer", "uring"), ("rx=batch", "rx")):
+    for arg, token in (("uring=defer", "uring"), ("rx=batch", "rx"), ("sync=4", "sync")):
         iface = unique_name("pe")
         name = _devname("net_tap")
         _probe_refused(name, f"{name},iface={iface},{arg}", iface, caplog, token)
 
 
 def test_rtap_bad_devarg_values(tap_required, unique_name, caplog):
-    for arg, token in (("uring=fastest", "fastest"), ("rx=nonsense", "nonsense")):
+    for arg, token in (("uring=fastest", "fastest"), ("rx=nonsense", "nonsense"), ("sync=many", "many"),
+                       ("sync=-1", "-1"), ("sync=513", "513")):
         iface = unique_name("pe")
         name = _devname("net_rtap")
         _probe_refused(name, f"{name},iface={iface},{arg}", iface, caplog, token)

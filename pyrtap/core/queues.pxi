@@ -67,6 +67,8 @@ ctypedef struct fp_port:
 
 cdef fp_port fp_ops[RTE_MAX_ETHPORTS]
 
+MAX_BURST_SIZE = BURST_MAX     # packets one rx/tx burst call handles at most
+
 
 # What every Rx path needs to turn a finished read into a packet (set at queue setup,
 # changed only while the queue is stopped or by its polling thread).
@@ -157,6 +159,58 @@ cdef class Queue:
         self.tx_ok[0] = ol_flags
 
 
+# Bursts run without the GIL, so another thread may stop the port meanwhile. Each burst
+# announces itself in fp_busy[port] before it reads the table, and fp_ops_clear empties
+# the table before it waits for fp_busy to drop to 0 (sequentially consistent atomics:
+# either the burst sees the empty table, or the clear sees the burst and waits for it).
+# Only then may a driver stop its queues.
+cdef extern from *:
+    """
+    static inline void pyrtap_busy_inc(int *c) { __atomic_add_fetch(c, 1, __ATOMIC_SEQ_CST); }
+    static inline void pyrtap_busy_dec(int *c) { __atomic_sub_fetch(c, 1, __ATOMIC_RELEASE); }
+    static inline int pyrtap_busy_read(int *c) { return __atomic_load_n(c, __ATOMIC_SEQ_CST); }
+    static inline uint16_t pyrtap_nb_read(uint16_t *n) { return __atomic_load_n(n, __ATOMIC_SEQ_CST); }
+    static inline void pyrtap_nb_write(uint16_t *n, uint16_t v) { __atomic_store_n(n, v, __ATOMIC_SEQ_CST); }
+    """
+    void pyrtap_busy_inc(int *c) nogil
+    void pyrtap_busy_dec(int *c) nogil
+    int pyrtap_busy_read(int *c) nogil
+    uint16_t pyrtap_nb_read(uint16_t *n) nogil
+    void pyrtap_nb_write(uint16_t *n, uint16_t v) nogil
+
+cdef extern from "<sched.h>" nogil:
+    int sched_yield()
+
+cdef int fp_busy[RTE_MAX_ETHPORTS]
+
+
+cdef inline uint16_t fp_call(int port_id, int queue_id, bint rx, pyrtap_mbuf **pkts,
+                             uint16_t n) noexcept nogil:
+    """Call a published queue's burst function, or return 0 if the port is not (or no
+    longer) published; the port cannot be withdrawn while the call runs."""
+    cdef fp_queue *fq
+    cdef void *q
+    cdef burst_fn fn
+    cdef uint16_t r = 0
+    pyrtap_busy_inc(&fp_busy[port_id])
+    if rx:
+        if queue_id < pyrtap_nb_read(&fp_ops[port_id].nb_rx):
+            fq = &fp_ops[port_id].rxq[queue_id]
+        else:
+            fq = NULL
+    elif queue_id < pyrtap_nb_read(&fp_ops[port_id].nb_tx):
+        fq = &fp_ops[port_id].txq[queue_id]
+    else:
+        fq = NULL
+    if fq != NULL:
+        q = fq.q
+        fn = fq.burst
+        if q != NULL and fn != NULL:
+            r = fn(q, pkts, n)
+    pyrtap_busy_dec(&fp_busy[port_id])
+    return r
+
+
 def fp_ops_set(uint16_t port_id, list rx_queues, list tx_queues):
     """Publish a started port's queues to the burst table (DPDK's eth_dev_fp_ops_setup)."""
     cdef Queue q
@@ -172,14 +226,71 @@ def fp_ops_set(uint16_t port_id, list rx_queues, list tx_queues):
     for i, q in enumerate(tx_queues):
         fp_ops[port_id].txq[i].q = q.cstate
         fp_ops[port_id].txq[i].burst = q.burst
-    fp_ops[port_id].nb_rx = len(rx_queues)
-    fp_ops[port_id].nb_tx = len(tx_queues)
+    pyrtap_nb_write(&fp_ops[port_id].nb_rx, len(rx_queues))      # last: the entries are complete
+    pyrtap_nb_write(&fp_ops[port_id].nb_tx, len(tx_queues))
 
 
 def fp_ops_clear(uint16_t port_id):
-    """Withdraw a port from the burst table: bursts on it return 0 (DPDK's eth_dev_fp_ops_reset)."""
-    if port_id < RTE_MAX_ETHPORTS:
-        memset(&fp_ops[port_id], 0, sizeof(fp_port))
+    """Withdraw a port from the burst table (DPDK's eth_dev_fp_ops_reset): new bursts on it
+    return 0, and this returns once the bursts already running (in other threads) end."""
+    if port_id >= RTE_MAX_ETHPORTS:
+        return
+    pyrtap_nb_write(&fp_ops[port_id].nb_rx, 0)
+    pyrtap_nb_write(&fp_ops[port_id].nb_tx, 0)
+    with nogil:
+        while pyrtap_busy_read(&fp_busy[port_id]):
+            sched_yield()
+    memset(&fp_ops[port_id], 0, sizeof(fp_port))
+
+
+# ---- Rx/Tx callbacks (DPDK's rte_eth_add_rx_callback & co.) --------------------------------
+#
+# The ethdev layer keeps the lists; the bursts see one byte per queue, so a queue without
+# callbacks pays a byte test. Callbacks run with the GIL, after the Rx burst's C part and
+# before the Tx burst's.
+
+cdef uint8_t rx_cb_on[RTE_MAX_ETHPORTS][RTE_MAX_QUEUES_PER_PORT]
+cdef uint8_t tx_cb_on[RTE_MAX_ETHPORTS][RTE_MAX_QUEUES_PER_PORT]
+_rx_callbacks = {}      # (port, queue) -> tuple of (fn, user_param)
+_tx_callbacks = {}
+
+
+def set_burst_callbacks(bint rx, uint16_t port_id, uint16_t queue_id, tuple callbacks):
+    """Install the callback list of one queue (the ethdev layer's rte_eth_add_*_callback)."""
+    if port_id >= RTE_MAX_ETHPORTS or queue_id >= RTE_MAX_QUEUES_PER_PORT:
+        raise ValueError("port %d queue %d out of range" % (port_id, queue_id))
+    table = _rx_callbacks if rx else _tx_callbacks
+    if callbacks:
+        table[(port_id, queue_id)] = callbacks
+    else:
+        table.pop((port_id, queue_id), None)
+    if rx:
+        rx_cb_on[port_id][queue_id] = len(callbacks) > 0
+    else:
+        tx_cb_on[port_id][queue_id] = len(callbacks) > 0
+
+
+cdef uint16_t run_callbacks(bint rx, int port_id, int queue_id, pkts, uint16_t n, uint16_t max_pkts):
+    """Each callback of the queue in turn: ``fn(port, queue, pkts, n, max_pkts, param)`` for
+    Rx, ``fn(port, queue, pkts, n, param)`` for Tx, returning the new count. A callback that
+    raises or returns a bad count is logged and changes nothing (the packets must not be
+    lost on the way back to the caller)."""
+    cdef tuple cbs = (_rx_callbacks if rx else _tx_callbacks).get((port_id, queue_id), ())
+    for fn, param in cbs:
+        try:
+            r = fn(port_id, queue_id, pkts, n, max_pkts, param) if rx else fn(port_id, queue_id, pkts, n, param)
+            if not 0 <= r <= (max_pkts if rx else n):
+                raise ValueError("returned %r packets of %d" % (r, n))
+            n = r
+        except Exception:
+            _log_callback_error(rx, port_id, queue_id)
+    return n
+
+
+def _log_callback_error(bint rx, int port_id, int queue_id):
+    import logging
+    logging.getLogger("pyrtap").exception("port %d %s queue %d: burst callback failed", port_id,
+                                          "Rx" if rx else "Tx", queue_id)
 
 
 def rte_eth_rx_burst(int port_id, int queue_id, rx_pkts, int nb_pkts):
@@ -187,31 +298,36 @@ def rte_eth_rx_burst(int port_id, int queue_id, rx_pkts, int nb_pkts):
 
     ``rx_pkts`` is an MbufBurst (fast path: no Python object per packet; its ``count``
     is set) or a pre-sized list filled with Mbuf objects from index 0. Returns the
-    number received; 0 for an invalid or stopped port or queue.
+    number received; 0 for an invalid or stopped port or queue. The GIL is released
+    while the driver works, so other threads run meanwhile (one thread per queue).
     """
-    cdef fp_queue *fq
     cdef MbufBurst b
     cdef pyrtap_mbuf *tmp[BURST_MAX]
+    cdef pyrtap_mbuf **ptrs
     cdef uint16_t n, i
     if <unsigned>port_id >= RTE_MAX_ETHPORTS or <unsigned>queue_id >= fp_ops[port_id].nb_rx or nb_pkts <= 0:
         return 0
-    fq = &fp_ops[port_id].rxq[queue_id]
     if type(rx_pkts) is MbufBurst:
         b = <MbufBurst>rx_pkts
         if nb_pkts > b.size:
             nb_pkts = b.size
-        if nb_pkts > BURST_MAX:
-            nb_pkts = BURST_MAX
-        n = fq.burst(fq.q, b.ptrs, nb_pkts)
-        b.count = n
-        return n
-    if nb_pkts > len(rx_pkts):
-        nb_pkts = len(rx_pkts)
+        ptrs = b.ptrs
+    else:
+        b = None
+        if nb_pkts > len(rx_pkts):
+            nb_pkts = len(rx_pkts)
+        ptrs = tmp
     if nb_pkts > BURST_MAX:
         nb_pkts = BURST_MAX
-    n = fq.burst(fq.q, tmp, nb_pkts)
-    for i in range(n):
-        rx_pkts[i] = wrap(tmp[i])
+    with nogil:
+        n = fp_call(port_id, queue_id, True, ptrs, nb_pkts)
+    if b is None:
+        for i in range(n):
+            rx_pkts[i] = wrap(tmp[i])
+    if rx_cb_on[port_id][queue_id]:
+        n = run_callbacks(True, port_id, queue_id, rx_pkts, n, nb_pkts)
+    if b is not None:
+        b.count = n
     return n
 
 
@@ -220,31 +336,35 @@ def rte_eth_tx_burst(int port_id, int queue_id, tx_pkts, int nb_pkts):
 
     The first ``n`` packets (the return value) now belong to the driver, which frees
     them once sent; the rest stay the caller's. ``tx_pkts`` is an MbufBurst or a list
-    of Mbuf. Returns 0 for an invalid or stopped port or queue.
+    of Mbuf. Returns 0 for an invalid or stopped port or queue. The GIL is released
+    while the driver works.
     """
-    cdef fp_queue *fq
     cdef MbufBurst b
     cdef pyrtap_mbuf *tmp[BURST_MAX]
-    cdef uint16_t i
+    cdef pyrtap_mbuf **ptrs = tmp
+    cdef uint16_t i, n
     if <unsigned>port_id >= RTE_MAX_ETHPORTS or <unsigned>queue_id >= fp_ops[port_id].nb_tx or nb_pkts < 0:
         return 0
-    fq = &fp_ops[port_id].txq[queue_id]
-    if nb_pkts == 0:
-        return fq.burst(fq.q, tmp, 0)       # DPDK drivers reap finished sends on every call
-    if type(tx_pkts) is MbufBurst:
-        b = <MbufBurst>tx_pkts
-        if nb_pkts > b.size:
-            nb_pkts = b.size
+    if nb_pkts > 0:
+        if type(tx_pkts) is MbufBurst:
+            b = <MbufBurst>tx_pkts
+            if nb_pkts > b.size:
+                nb_pkts = b.size
+        elif nb_pkts > len(tx_pkts):
+            nb_pkts = len(tx_pkts)
         if nb_pkts > BURST_MAX:
             nb_pkts = BURST_MAX
-        return fq.burst(fq.q, b.ptrs, nb_pkts)
-    if nb_pkts > len(tx_pkts):
-        nb_pkts = len(tx_pkts)
-    if nb_pkts > BURST_MAX:
-        nb_pkts = BURST_MAX
-    for i in range(nb_pkts):
-        tmp[i] = unwrap(tx_pkts[i])
-    return fq.burst(fq.q, tmp, nb_pkts)
+        if tx_cb_on[port_id][queue_id]:
+            nb_pkts = run_callbacks(False, port_id, queue_id, tx_pkts, nb_pkts, nb_pkts)
+        if type(tx_pkts) is MbufBurst:
+            ptrs = (<MbufBurst>tx_pkts).ptrs
+        else:
+            for i in range(nb_pkts):
+                tmp[i] = unwrap(tx_pkts[i])
+    # nb_pkts 0 still calls the driver: DPDK drivers reap finished sends on every call.
+    with nogil:
+        n = fp_call(port_id, queue_id, False, ptrs, nb_pkts)
+    return n
 
 
 # ---- helpers shared by the drivers' burst loops ------------------------------------

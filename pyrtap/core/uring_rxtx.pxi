@@ -398,11 +398,11 @@ cdef class UringRxQueue(_UringQueue):
 # RWF_NOWAIT, which complete inline with a frame or -EAGAIN, and reaps them all
 # before returning: read() until EAGAIN, but one system call per burst.
 #
-# rx=auto (the default) adds one rule: when a single frame is wanted, or the last
-# burst found the queue empty, it first tries one plain read(). An empty poll then
-# costs one failed read() instead of a batch of failed SQEs, and a burst of 1 costs
-# what net_tap's does; once that read returns a frame the rest of the burst is
-# batched as above.
+# rx=auto (the default) adds three rules, chosen by measurement (docs/benchmarks.md):
+# a burst of at most sync= frames is plain read() calls (io_uring does not pay off for
+# so few); when the last burst found the queue empty, one plain read() comes first, so
+# an empty poll costs one failed read() instead of a batch of failed SQEs; and a batch
+# asks for about twice what the last burst found, not the whole burst.
 
 cdef extern from "<linux/fs.h>" nogil:
     int RWF_NOWAIT
