@@ -3,21 +3,22 @@
 
 L2 forwarding between pairs of ports (0<->1, 2<->3, ...) that registers an
 RTE_ETH_EVENT_INTR_LSC callback on every port (``intr_conf.lsc = 1``) and prints the
-new link state whenever the kernel link changes; forwarding to a port whose link is
-down is skipped, as in C. Statistics are printed every ``-T`` seconds.
+new link state whenever the kernel link changes. Statistics, with each port's link
+state, are printed every ``-T`` seconds (10 by default, 0: never).
 
-    python examples/link_status_interrupt.py --vdev=net_rtap0,iface=lsi0 \\
+    python examples/link_status_interrupt.py -l 0-1 --vdev=net_rtap0,iface=lsi0 \\
         --vdev=net_rtap1,iface=lsi1 -- -p 3 -T 2
+    # -q 2: one lcore polls both ports (then -l 0 is enough)
     # in another shell: ip link set lsi0 down; ip link set lsi0 up
 
-Differences from C: one thread polls every port (pyrtap has no lcores; ``-q`` is
-accepted and only bounds the ports per "lcore" as in C); DPDK's ``rte_eth_tx_buffer``
-is a list flushed every ``BURST_TX_DRAIN_US``; ``--seconds N`` (after the application
-options) stops after N seconds; the callback runs on pyrtap's ``pyrtap-intr`` thread.
+As in C, each enabled lcore (EAL ``-l``) polls up to ``-q`` ports and statistics are
+printed by the main lcore. Differences from C: ``--seconds N`` (after the application
+options) stops after N seconds, and SIGINT/SIGTERM stop the loops (the C sample runs
+until killed); the callback runs on pyrtap's ``pyrtap-intr`` thread (DPDK's interrupt
+thread); TSC cycles are nanoseconds (``rte_get_tsc_hz()``).
 """
 import signal
 import sys
-import time
 
 import pyrtap as rte
 
@@ -45,7 +46,6 @@ lsi_rx_queue_per_lcore = 1
 # destination port for L2 forwarding
 lsi_dst_ports = [0] * rte.RTE_MAX_ETHPORTS
 
-MAX_PKT_BURST = 32
 MAX_RX_QUEUE_PER_LCORE = 16
 
 
@@ -55,7 +55,7 @@ class lcore_queue_conf:
         self.rx_port_list = [0] * MAX_RX_QUEUE_PER_LCORE
 
 
-lcore_queue_conf_list = [lcore_queue_conf() for _ in range(rte.RTE_MAX_ETHPORTS)]
+lcore_queue_conf_list = [lcore_queue_conf() for _ in range(rte.RTE_MAX_LCORE)]
 
 tx_buffer = [None] * rte.RTE_MAX_ETHPORTS
 
@@ -75,28 +75,18 @@ class lsi_port_statistics:
     def __init__(self):
         self.tx = 0
         self.rx = 0
-        self.dropped = 0
+        self.dropped = [0]      # a uint64_t the Tx buffer's count callback adds to
 
 
 port_statistics = [lsi_port_statistics() for _ in range(rte.RTE_MAX_ETHPORTS)]
 
 # A tsc-based timer responsible for triggering statistics printout
-TIMER_MILLISECOND = 1e-3    # seconds (C: ticks per ms at 2 GHz)
+TIMER_MILLISECOND = rte.rte_get_tsc_hz() // 1000    # C: 2000000ULL, around 1ms at 2 Ghz
 MAX_TIMER_PERIOD = 86400    # 1 day max
-timer_period = 10 * 1000 * TIMER_MILLISECOND    # default period is 10 seconds
+timer_period = 10 * TIMER_MILLISECOND * 1000    # default period is 10 seconds
 
-force_quit = False
+force_quit = False          # pyrtap addition: SIGINT/SIGTERM and --seconds stop the loops
 run_seconds = 0.0
-
-
-def rte_eth_link_to_str(link):
-    """DPDK's rte_eth_link_to_str (not in pyrtap's API: a few lines here)."""
-    if link.link_status == rte.RTE_ETH_LINK_DOWN:
-        return "Link down"
-    return "Link up at %s %s %s" % (
-        "10 Gbps" if link.link_speed == rte.RTE_ETH_SPEED_NUM_10G else "%u Mbps" % link.link_speed,
-        "FDX" if link.link_duplex == rte.RTE_ETH_LINK_FULL_DUPLEX else "HDX",
-        "Autoneg" if link.link_autoneg == rte.RTE_ETH_LINK_AUTONEG else "Fixed")
 
 
 def print_stats():
@@ -121,22 +111,23 @@ def print_stats():
         link = rte.rte_eth_link()
         link_get_err = rte.rte_eth_link_get_nowait(portid, link)
         print("\nStatistics for port %u ------------------------------"
-              "\nLink status: %16s"
+              "\nLink status: %25s"
               "\nLink speed: %26s"
               "\nLink duplex: %25s"
               "\nPackets sent: %24u"
               "\nPackets received: %20u"
               "\nPackets dropped: %21u" % (
                   portid,
-                  "" if link_get_err < 0 else ("up" if link.link_status else "down"),
-                  "" if link_get_err < 0 else str(link.link_speed),
-                  "" if link_get_err < 0 else
+                  "Link get failed" if link_get_err < 0 else
+                  ("Link up" if link.link_status else "Link down"),
+                  "0" if link_get_err < 0 else rte.rte_eth_link_speed_to_str(link.link_speed),
+                  "Link get failed" if link_get_err < 0 else
                   ("full-duplex" if link.link_duplex == rte.RTE_ETH_LINK_FULL_DUPLEX else "half-duplex"),
                   port_statistics[portid].tx,
                   port_statistics[portid].rx,
-                  port_statistics[portid].dropped), end="")
+                  port_statistics[portid].dropped[0]), end="")
 
-        total_packets_dropped += port_statistics[portid].dropped
+        total_packets_dropped += port_statistics[portid].dropped[0]
         total_packets_tx += port_statistics[portid].tx
         total_packets_rx += port_statistics[portid].rx
 
@@ -146,28 +137,6 @@ def print_stats():
           "\nTotal packets dropped: %15u" % (total_packets_tx, total_packets_rx,
                                               total_packets_dropped))
     print("\n====================================================", flush=True)
-
-
-def rte_eth_tx_buffer_flush(port, queue, buffer):
-    """DPDK's rte_eth_tx_buffer_flush; unsent packets are dropped and counted, as the
-    sample's count callback does."""
-    n = len(buffer)
-    if n == 0:
-        return 0
-    sent = rte.rte_eth_tx_burst(port, queue, buffer, n)
-    if sent < n:
-        for m in buffer[sent:]:
-            rte.rte_pktmbuf_free(m)
-        port_statistics[port].dropped += n - sent
-    buffer.clear()
-    return sent
-
-
-def rte_eth_tx_buffer(port, queue, buffer, m):
-    buffer.append(m)
-    if len(buffer) < MAX_PKT_BURST:
-        return 0
-    return rte_eth_tx_buffer_flush(port, queue, buffer)
 
 
 def lsi_simple_forward(m, portid):
@@ -181,7 +150,7 @@ def lsi_simple_forward(m, portid):
     eth[6:12] = list(lsi_ports_eth_addr[dst_port].addr_bytes)
 
     buffer = tx_buffer[dst_port]
-    sent = rte_eth_tx_buffer(dst_port, 0, buffer, m)
+    sent = rte.rte_eth_tx_buffer(dst_port, 0, buffer, m)
     if sent:
         port_statistics[dst_port].tx += sent
 
@@ -189,27 +158,30 @@ def lsi_simple_forward(m, portid):
 def lsi_main_loop():
     """Main processing loop."""
     pkts_burst = rte.MbufBurst(MAX_PKT_BURST)
+    US_PER_S = 1000000
+    drain_tsc = (rte.rte_get_tsc_hz() + US_PER_S - 1) // US_PER_S * BURST_TX_DRAIN_US
+
     prev_tsc = 0
     timer_tsc = 0
-    drain_tsc = BURST_TX_DRAIN_US * 1e-6
 
-    lcore_id = 0
+    lcore_id = rte.rte_lcore_id()
     qconf = lcore_queue_conf_list[lcore_id]
 
     if qconf.n_rx_port == 0:
-        print("lcore %u has nothing to do" % lcore_id)
+        rte.RTE_LOG("INFO", RTE_LOGTYPE_LSI, "lcore %u has nothing to do\n", lcore_id)
         return
 
-    print("entering main loop on lcore %u" % lcore_id)
+    rte.RTE_LOG("INFO", RTE_LOGTYPE_LSI, "entering main loop on lcore %u\n", lcore_id)
+    print("entering main loop on lcore %u" % lcore_id, flush=True)
 
     for i in range(qconf.n_rx_port):
         portid = qconf.rx_port_list[i]
-        print(" -- lcoreid=%u portid=%u" % (lcore_id, portid))
+        rte.RTE_LOG("INFO", RTE_LOGTYPE_LSI, " -- lcoreid=%u portid=%u\n", lcore_id, portid)
 
-    start = time.monotonic()
+    start = rte.rte_rdtsc()
     while not force_quit:
-        cur_tsc = time.monotonic()
-        if run_seconds and cur_tsc - start >= run_seconds:
+        cur_tsc = rte.rte_rdtsc()
+        if run_seconds and cur_tsc - start >= run_seconds * rte.rte_get_tsc_hz():
             break
 
         # TX burst queue drain
@@ -218,7 +190,7 @@ def lsi_main_loop():
             for i in range(qconf.n_rx_port):
                 portid = lsi_dst_ports[qconf.rx_port_list[i]]
                 buffer = tx_buffer[portid]
-                sent = rte_eth_tx_buffer_flush(portid, 0, buffer)
+                sent = rte.rte_eth_tx_buffer_flush(portid, 0, buffer)
                 if sent:
                     port_statistics[portid].tx += sent
 
@@ -230,9 +202,10 @@ def lsi_main_loop():
                 # if timer has reached its timeout
                 if timer_tsc >= timer_period:
                     # do this only on main core
-                    print_stats()
-                    # reset the timer
-                    timer_tsc = 0
+                    if lcore_id == rte.rte_get_main_lcore():
+                        print_stats()
+                        # reset the timer
+                        timer_tsc = 0
 
             prev_tsc = cur_tsc
 
@@ -246,6 +219,11 @@ def lsi_main_loop():
             for j in range(nb_rx):
                 m = pkts_burst[j]
                 lsi_simple_forward(m, portid)
+
+
+def lsi_launch_one_lcore(dummy):
+    lsi_main_loop()
+    return 0
 
 
 def lsi_usage(prgname):
@@ -332,16 +310,16 @@ def lsi_event_callback(port_id, type, param, ret_param):
     link = rte.rte_eth_link()
     ret = rte.rte_eth_link_get_nowait(port_id, link)
     if ret < 0:
-        print("Failed link get on port %d: %d" % (port_id, ret))
+        print("Failed link get on port %d: %s" % (port_id, rte.rte_strerror(-ret)))
         return ret
-    link_status_text = rte_eth_link_to_str(link)
+    link_status_text = rte.rte_eth_link_to_str(link)
     print("Port %d %s\n" % (port_id, link_status_text), flush=True)
     return 0
 
 
 def check_all_ports_link_status(port_mask):
     """Check the link status of all ports in up to 9s, and print them finally."""
-    CHECK_INTERVAL = 0.1    # 100ms
+    CHECK_INTERVAL = 100    # 100ms
     MAX_CHECK_TIME = 90     # 9s (90 * 100ms) in total
     print_flag = 0
 
@@ -356,11 +334,11 @@ def check_all_ports_link_status(port_mask):
             if ret < 0:
                 all_ports_up = 0
                 if print_flag == 1:
-                    print("Port %u link get failed: %d" % (portid, ret))
+                    print("Port %u link get failed: %s" % (portid, rte.rte_strerror(-ret)))
                 continue
             # print link status if flag set
             if print_flag == 1:
-                print("Port %d %s" % (portid, rte_eth_link_to_str(link)))
+                print("Port %d %s" % (portid, rte.rte_eth_link_to_str(link)))
                 continue
             # clear all_ports_up flag if any link down
             if link.link_status == rte.RTE_ETH_LINK_DOWN:
@@ -372,7 +350,7 @@ def check_all_ports_link_status(port_mask):
 
         if all_ports_up == 0:
             print(".", end="", flush=True)
-            time.sleep(CHECK_INTERVAL)
+            rte.rte_delay_ms(CHECK_INTERVAL)
 
         # set the print_flag if all ports up or timeout
         if all_ports_up == 1 or count == (MAX_CHECK_TIME - 1):
@@ -386,10 +364,10 @@ def main(argv):
     # init EAL
     ret = rte.rte_eal_init(argv)
     if ret < 0:
-        sys.exit("rte_eal_init failed")
+        rte.rte_exit(1, "rte_eal_init failed")
     argv = argv[ret:]
 
-    def signal_handler(signum, frame):
+    def signal_handler(signum, frame):      # pyrtap addition
         global force_quit
         force_quit = True
 
@@ -399,22 +377,22 @@ def main(argv):
     # parse application arguments (after the EAL ones)
     ret = lsi_parse_args(argv)
     if ret < 0:
-        sys.exit("Invalid arguments")
+        rte.rte_exit(1, "Invalid arguments")
 
     # create the mbuf pool
     lsi_pktmbuf_pool = rte.rte_pktmbuf_pool_create("mbuf_pool", NB_MBUF, 32, 0,
-                                                   rte.RTE_MBUF_DEFAULT_BUF_SIZE, rte.SOCKET_ID_ANY)
+                                                   rte.RTE_MBUF_DEFAULT_BUF_SIZE, rte.rte_socket_id())
     if lsi_pktmbuf_pool is None:
-        sys.exit("Cannot init mbuf pool")
+        rte.rte_exit(1, "Cannot init mbuf pool")
 
     nb_ports = rte.rte_eth_dev_count_avail()
     if nb_ports == 0:
-        sys.exit("No Ethernet port - bye")
+        rte.rte_exit(1, "No Ethernet port - bye")
 
     # Each logical core is assigned a dedicated TX queue on each port.
     portid_last = 0
     nb_ports_in_mask = 0
-    for portid in range(nb_ports):
+    for portid in rte.RTE_ETH_FOREACH_DEV():
         # skip ports that are not enabled
         if (lsi_enabled_port_mask & (1 << portid)) == 0:
             continue
@@ -427,28 +405,25 @@ def main(argv):
             portid_last = portid
 
         nb_ports_in_mask += 1
-
     if nb_ports_in_mask < 2 or nb_ports_in_mask % 2:
-        sys.exit("Current enabled port number is %u, but it should be even and at least 2"
-                 % nb_ports_in_mask)
+        rte.rte_exit(1, "Current enabled port number is %u, but it should be even and at least 2\n",
+                     nb_ports_in_mask)
 
     rx_lcore_id = 0
-    qconf = None
+    qconf = lcore_queue_conf_list[rx_lcore_id]
 
     # Initialize the port/queue configuration of each logical core
-    for portid in range(nb_ports):
+    for portid in rte.RTE_ETH_FOREACH_DEV():
         # skip ports that are not enabled
         if (lsi_enabled_port_mask & (1 << portid)) == 0:
             continue
 
         # get the lcore_id for this port
-        while lcore_queue_conf_list[rx_lcore_id].n_rx_port == lsi_rx_queue_per_lcore:
+        while (rte.rte_lcore_is_enabled(rx_lcore_id) == 0
+               or lcore_queue_conf_list[rx_lcore_id].n_rx_port == lsi_rx_queue_per_lcore):
             rx_lcore_id += 1
-            if rx_lcore_id >= 1:
-                # pyrtap: a single polling thread serves every port
-                rx_lcore_id = 0
-                break
-
+            if rx_lcore_id >= rte.RTE_MAX_LCORE:
+                rte.rte_exit(1, "Not enough cores\n")
         if qconf is not lcore_queue_conf_list[rx_lcore_id]:
             # Assigned a new logical core in the loop above.
             qconf = lcore_queue_conf_list[rx_lcore_id]
@@ -458,7 +433,7 @@ def main(argv):
         print("Lcore %u: RX port %u" % (rx_lcore_id, portid))
 
     # Initialise each port
-    for portid in range(nb_ports):
+    for portid in rte.RTE_ETH_FOREACH_DEV():
         local_port_conf = make_port_conf()
 
         # skip ports that are not enabled
@@ -472,11 +447,20 @@ def main(argv):
         dev_info = rte.rte_eth_dev_info()
         ret = rte.rte_eth_dev_info_get(portid, dev_info)
         if ret != 0:
-            sys.exit("Error during getting device (port %u) info: %d" % (portid, ret))
+            rte.rte_exit(1, "Error during getting device (port %u) info: %s\n",
+                         portid, rte.rte_strerror(-ret))
 
+        if dev_info.tx_offload_capa & rte.RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE:
+            local_port_conf.txmode.offloads |= rte.RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE
+        # Configure RX and TX queues. 8<
         ret = rte.rte_eth_dev_configure(portid, 1, 1, local_port_conf)
         if ret < 0:
-            sys.exit("Cannot configure device: err=%d, port=%u" % (ret, portid))
+            rte.rte_exit(1, "Cannot configure device: err=%d, port=%u\n", ret, portid)
+        # >8 End of configure RX and TX queues.
+
+        ret, nb_rxd_port, nb_txd_port = rte.rte_eth_dev_adjust_nb_rx_tx_desc(portid, nb_rxd, nb_txd)
+        if ret < 0:
+            rte.rte_exit(1, "Cannot adjust number of descriptors: err=%d, port=%u\n", ret, portid)
 
         # register lsi interrupt callback, need to be after
         # rte_eth_dev_configure(). if (intr_conf.lsc == 0), no
@@ -488,45 +472,60 @@ def main(argv):
         lsi_ports_eth_addr[portid] = rte.rte_ether_addr()
         ret = rte.rte_eth_macaddr_get(portid, lsi_ports_eth_addr[portid])
         if ret < 0:
-            sys.exit("rte_eth_macaddr_get: err=%d, port=%u" % (ret, portid))
+            rte.rte_exit(1, "rte_eth_macaddr_get: err=%d, port=%u\n", ret, portid)
 
         # init one RX queue
-        rxq_conf = rte.rte_eth_rxconf()
+        rxq_conf = dev_info.default_rxconf
         rxq_conf.offloads = local_port_conf.rxmode.offloads
-        ret = rte.rte_eth_rx_queue_setup(portid, 0, nb_rxd, 0, rxq_conf, lsi_pktmbuf_pool)
+        ret = rte.rte_eth_rx_queue_setup(portid, 0, nb_rxd_port, rte.rte_eth_dev_socket_id(portid),
+                                         rxq_conf, lsi_pktmbuf_pool)
         if ret < 0:
-            sys.exit("rte_eth_rx_queue_setup: err=%d, port=%u" % (ret, portid))
+            rte.rte_exit(1, "rte_eth_rx_queue_setup: err=%d, port=%u\n", ret, portid)
 
         # init one TX queue logical core on each port
-        txq_conf = rte.rte_eth_txconf()
+        txq_conf = dev_info.default_txconf
         txq_conf.offloads = local_port_conf.txmode.offloads
-        ret = rte.rte_eth_tx_queue_setup(portid, 0, nb_txd, 0, txq_conf)
+        ret = rte.rte_eth_tx_queue_setup(portid, 0, nb_txd_port, rte.rte_eth_dev_socket_id(portid),
+                                         txq_conf)
         if ret < 0:
-            sys.exit("rte_eth_tx_queue_setup: err=%d,port=%u" % (ret, portid))
+            rte.rte_exit(1, "rte_eth_tx_queue_setup: err=%d,port=%u\n", ret, portid)
 
         # Initialize TX buffers
-        tx_buffer[portid] = []
+        tx_buffer[portid] = rte.rte_eth_dev_tx_buffer()
+        rte.rte_eth_tx_buffer_init(tx_buffer[portid], MAX_PKT_BURST)
+
+        ret = rte.rte_eth_tx_buffer_set_err_callback(tx_buffer[portid],
+                                                     rte.rte_eth_tx_buffer_count_callback,
+                                                     port_statistics[portid].dropped)
+        if ret < 0:
+            rte.rte_exit(1, "Cannot set error callback for tx buffer on port %u\n", portid)
 
         # Start device
         ret = rte.rte_eth_dev_start(portid)
         if ret < 0:
-            sys.exit("rte_eth_dev_start: err=%d, port=%u" % (ret, portid))
+            rte.rte_exit(1, "rte_eth_dev_start: err=%d, port=%u\n", ret, portid)
         print("done:")
 
         ret = rte.rte_eth_promiscuous_enable(portid)
         if ret != 0:
-            sys.exit("rte_eth_promiscuous_enable: err=%s, port=%u" % (ret, portid))
+            rte.rte_exit(1, "rte_eth_promiscuous_enable: err=%s, port=%u\n",
+                         rte.rte_strerror(-ret), portid)
 
         print("Port %u, MAC address: %s\n" % (portid, lsi_ports_eth_addr[portid]))
 
         # initialize port stats
-        port_statistics[portid] = lsi_port_statistics()
+        port_statistics[portid].tx = port_statistics[portid].rx = 0
+        port_statistics[portid].dropped[0] = 0
 
     check_all_ports_link_status(lsi_enabled_port_mask)
 
     # launch per-lcore init on every lcore
-    lsi_main_loop()
+    rte.rte_eal_mp_remote_launch(lsi_launch_one_lcore, None, rte.CALL_MAIN)
+    for lcore_id in rte.RTE_LCORE_FOREACH_WORKER():
+        if rte.rte_eal_wait_lcore(lcore_id) < 0:
+            return -1
 
+    # pyrtap addition: the C sample never gets here (it runs until killed)
     for portid in rte.RTE_ETH_FOREACH_DEV():
         if (lsi_enabled_port_mask & (1 << portid)) == 0:
             continue

@@ -452,7 +452,7 @@ def _example(name, *args, timeout=30):
 
 def test_example_link_status_interrupt(tap_required, unique_name):
     a, b = unique_name("li"), unique_name("li")
-    p = _example("link_status_interrupt.py", f"--vdev=net_rtap90,iface={a}",
+    p = _example("link_status_interrupt.py", "-l", "0-1", f"--vdev=net_rtap90,iface={a}",
                  f"--vdev=net_tap91,iface={b}", "--", "-p", "3", "-T", "0", "--seconds", "2.5")
     try:
         deadline = time.monotonic() + 10
