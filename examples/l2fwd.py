@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""DPDK's L2 forwarding sample (examples/l2fwd) in Python, on one lcore.
+"""DPDK's L2 forwarding sample (examples/l2fwd) in Python, on one or more lcores.
 
 Every packet received on a port is sent out of its paired port: the enabled ports of
 the port mask are paired in order (0<->1, 2<->3, ...; an odd last port sends back out
@@ -15,9 +15,9 @@ Usage: l2fwd.py [EAL options] -- -p PORTMASK [-P] [-q NQ] [-T PERIOD]
 
   -p PORTMASK          hexadecimal bitmask of the ports to use (required)
   -P                   put the enabled ports in promiscuous mode
-  -q NQ                ports per lcore, 1..15 (default: all of them; this port has a
-                       single lcore, so it polls every enabled port whatever NQ says,
-                       and tells you when NQ asked for more lcores)
+  -q NQ                ports polled per lcore, 1..15 (default: all of them on the
+                       first lcore; the C sample's default is 1, which needs as
+                       many lcores as ports: give -l 0-1 with -q 1 for that)
   -T PERIOD            print statistics every PERIOD seconds (default 10, 0 = never)
   --no-mac-updating    forward frames unchanged
   --mac-updating       rewrite the Ethernet addresses (the default)
@@ -27,10 +27,14 @@ Usage: l2fwd.py [EAL options] -- -p PORTMASK [-P] [-q NQ] [-T PERIOD]
                        turned into Tx offload requests (rte.rx_offloads_to_tx) before
                        it is sent
 
-Differences from the C sample: one lcore (no rte_eal_remote_launch; the multi-lcore
-version is for later), no --portmap, and no Tx buffering: each received burst goes
-straight to rte_eth_tx_burst (the C sample buffers up to MAX_PKT_BURST packets and
-flushes every 100 us, which for a burst read from one port ends the same way).
+Lcores are threads (EAL option -l 0-1 etc.): ports are given to lcores in order, NQ per
+lcore, as the C sample does, and every lcore runs the forwarding loop on its ports
+(rte_eal_mp_remote_launch with CALL_MAIN); the bursts release the GIL, so the lcores
+run in parallel in the kernel. Differences from the C sample: -q defaults to every
+port on one lcore (so the sample runs without -l), no --portmap, and no Tx buffering:
+each received burst goes straight to rte_eth_tx_burst (the C sample buffers up to
+MAX_PKT_BURST packets and flushes every 100 us, which for a burst read from one port
+ends the same way).
 SIGINT or SIGTERM stops the loop; the ports are then stopped and closed, the pool
 freed, and the final statistics printed.
 """
@@ -49,7 +53,6 @@ MAX_TIMER_PERIOD = 86400          # seconds, one day
 RX_DESC_DEFAULT = 1024
 TX_DESC_DEFAULT = 1024
 MEMPOOL_CACHE_SIZE = 256
-NB_LCORES = 1
 # l2fwd's sizing is max(ports * (rxd + txd + burst + lcores * cache), 8192); LRO hands
 # out chains of up to ~33 mbufs per 64 KiB frame, so the floor here is 16384.
 NB_MBUF_MIN = 16384
@@ -341,18 +344,23 @@ def check_all_ports_link_status(ports):
 # ---- the forwarding loop -----------------------------------------------------------------
 
 def main_loop(rx_ports, dst_ports, stats, opt, mac_update):
-    """Receive a burst on each port in turn and send it out of the paired port."""
+    """Receive a burst on each port of this lcore in turn and send it out of the paired
+    port (l2fwd_main_loop); only the main lcore prints the statistics."""
     rx_burst, tx_burst, free_bulk = rte.rte_eth_rx_burst, rte.rte_eth_tx_burst, rte.rte_pktmbuf_free_bulk
     offloads_to_tx = rte.rx_offloads_to_tx if opt.offload else None
     clock = time.monotonic
-    period = opt.timer_period
+    lcore_id = rte.rte_lcore_id()
+    if not rx_ports:
+        print("L2FWD: lcore %u has nothing to do" % lcore_id, flush=True)
+        return 0
+    period = opt.timer_period if lcore_id == rte.rte_get_main_lcore() else 0
     clear = sys.stdout.isatty()
     burst = rte.MbufBurst(MAX_PKT_BURST)
     pairs = [(p, dst_ports[p]) for p in rx_ports]
     rx, tx, dropped = stats.rx, stats.tx, stats.dropped
-    print("L2FWD: entering main loop on lcore 0", flush=True)
+    print("L2FWD: entering main loop on lcore %u" % lcore_id, flush=True)
     for p in rx_ports:
-        print("L2FWD:  -- lcoreid=0 portid=%u" % p, flush=True)
+        print("L2FWD:  -- lcoreid=%u portid=%u" % (lcore_id, p), flush=True)
     next_print = clock() + period if period else None
     while not force_quit:
         for portid, dst in pairs:
@@ -427,18 +435,21 @@ def main(argv):
             print("Notice: odd number of ports in portmask.")
             dst_ports[enabled[-1]] = enabled[-1]
 
-        # One lcore polls every enabled port. -q NQ caps the ports of one lcore in the C
-        # sample; more ports than NQ would need more lcores, which this port does not have.
+        # Give the ports to the lcores in order, NQ per lcore (the C sample's loop).
         nq = opt.nq or len(enabled)
-        if len(enabled) > nq:
-            print("Notice: -q %d asks for %d lcores for %d ports; this Python port runs one "
-                  "lcore, which polls all %d ports" % (nq, -(-len(enabled) // nq), len(enabled),
-                                                      len(enabled)))
+        lcore_ports = {lc: [] for lc in rte.RTE_LCORE_FOREACH()}
+        rx_lcore_id = rte.rte_get_next_lcore(-1, 0, 0)
         for p in enabled:
-            print("Lcore 0: RX port %u TX port %u" % (p, dst_ports[p]))
+            while rx_lcore_id < rte.RTE_MAX_LCORE and len(lcore_ports[rx_lcore_id]) == nq:
+                rx_lcore_id = rte.rte_get_next_lcore(rx_lcore_id, 0, 0)
+            if rx_lcore_id >= rte.RTE_MAX_LCORE:
+                rte_exit(1, "Not enough cores")
+            lcore_ports[rx_lcore_id].append(p)
+            print("Lcore %u: RX port %u TX port %u" % (rx_lcore_id, p, dst_ports[p]))
+        nb_lcores = sum(1 for ports in lcore_ports.values() if ports)
 
         nb_mbufs = max(len(enabled) * (RX_DESC_DEFAULT + TX_DESC_DEFAULT + MAX_PKT_BURST
-                                       + NB_LCORES * MEMPOOL_CACHE_SIZE), NB_MBUF_MIN)
+                                       + nb_lcores * MEMPOOL_CACHE_SIZE), NB_MBUF_MIN)
         pool = rte.rte_pktmbuf_pool_create("mbuf_pool", nb_mbufs, MEMPOOL_CACHE_SIZE, 0,
                                            rte.RTE_MBUF_DEFAULT_BUF_SIZE, rte.SOCKET_ID_ANY)
         if pool is None:
@@ -457,7 +468,12 @@ def main(argv):
             check_all_ports_link_status(enabled)
         mac_update = MacUpdater(pool, macs) if opt.mac_updating else None
         if not force_quit:
-            main_loop(enabled, dst_ports, stats, opt, mac_update)
+            def launch_one_lcore(arg):
+                return main_loop(lcore_ports[rte.rte_lcore_id()], dst_ports, stats, opt, mac_update)
+            rte.rte_eal_mp_remote_launch(launch_one_lcore, None, rte.CALL_MAIN)
+            for lc in rte.RTE_LCORE_FOREACH_WORKER():
+                if rte.rte_eal_wait_lcore(lc) < 0:
+                    break
     finally:
         # Stop and close every port (returns their mbufs), then free the pool.
         for p in enabled:

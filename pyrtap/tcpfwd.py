@@ -72,6 +72,7 @@ class Row:
     devargs: str = ""         # l2fwd: extra devargs
     offload: bool = True      # raw: TUNSETOFFLOAD; l2fwd: --offload
     what: str = ""
+    lcores: int = 1           # l2fwd: 2 runs one lcore thread per port (-l 0-1 -q 1)
 
 
 ROWS = {r.key: r for r in (
@@ -86,10 +87,15 @@ ROWS = {r.key: r for r in (
     Row("net_tap+offload", "l2fwd", "net_tap", offload=True, what="l2fwd --offload, net_tap"),
     Row("net_rtap+offload", "l2fwd", "net_rtap", offload=True, what="l2fwd --offload, net_rtap"),
     Row("testpmd", "testpmd", offload=False, what="dpdk-testpmd io forwarding, DPDK's C net_tap"),
+    Row("net_tap/2 lcores", "l2fwd", "net_tap", offload=False, lcores=2,
+        what="l2fwd -l 0-1 -q 1: one lcore thread per port, net_tap"),
+    Row("net_rtap/2 lcores", "l2fwd", "net_rtap", offload=False, lcores=2,
+        what="l2fwd -l 0-1 -q 1: one lcore thread per port, net_rtap"),
 )}
 ALL_ROWS = tuple(ROWS)
-# make demo runs every row (net_rtap's default is rx=auto; rx=prepost is the C driver's design).
-DEFAULT_ROWS = ALL_ROWS
+# make demo runs every single-lcore row (net_rtap's default is rx=auto; rx=prepost is the
+# C driver's design); the 2-lcore rows are in benchmarks/bench_tcp.py.
+DEFAULT_ROWS = tuple(k for k, r in ROWS.items() if r.lcores == 1)
 
 
 class RowError(RuntimeError):
@@ -204,7 +210,9 @@ def forwarder_command(row: Row, a: str, b: str, token: str) -> tuple[list[str], 
         argv = [sys.executable, str(L2FWD),
                 "--vdev=%s0,iface=%s%s" % (row.driver, a, extra),
                 "--vdev=%s1,iface=%s%s" % (row.driver, b, extra),
-                "--", "-p", "3", "--no-mac-updating", "-T", "0"]
+                *(("-l", "0-%d" % (row.lcores - 1)) if row.lcores > 1 else ()),
+                "--", "-p", "3", "--no-mac-updating", "-T", "0",
+                *(("-q", "1") if row.lcores > 1 else ())]
         if row.offload:
             argv.append("--offload")
         return argv, "entering main loop", False

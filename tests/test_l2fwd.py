@@ -76,12 +76,12 @@ def topology(net_tools, unique_name):
     made: list[Topology] = []
 
     def make(driver: str = "net_tap", app_args=("-p", "3", "--no-mac-updating", "-T", "0"),
-             devargs: str = "") -> Topology:
+             devargs: str = "", eal_args=()) -> Topology:
         a, b = unique_name("la"), unique_name("lb")
         ns1, ns2 = unique_name("ln"), unique_name("ln")
         extra = "," + devargs if devargs else ""
         argv = [sys.executable, str(L2FWD), "--vdev=%s0,iface=%s%s" % (driver, a, extra),
-                "--vdev=%s1,iface=%s%s" % (driver, b, extra), "--", *app_args]
+                "--vdev=%s1,iface=%s%s" % (driver, b, extra), *eal_args, "--", *app_args]
         topo = Topology(a, b, ns1, ns2, tcpfwd.Forwarder(argv, "entering main loop"))
         made.append(topo)
         end = time.monotonic() + 20
@@ -250,3 +250,18 @@ def test_tcpfwd_failing_row_is_an_error_not_a_crash(net_tools):
     assert problems == []
     (rec,) = records
     assert "forwarder exited" in rec["error"] and "\n" not in rec["error"], rec
+
+
+@pytest.mark.parametrize("driver", ["net_tap", "net_rtap"])
+def test_l2fwd_on_two_lcores(topology, driver):
+    """-l 0-1 and -q 1: port 0 on lcore 0 (the main thread), port 1 on lcore 1 (a worker
+    thread pinned to CPU 1), each running the forwarding loop; ping and TCP cross."""
+    if len(os.sched_getaffinity(0)) < 2:
+        pytest.fail("this test needs 2 CPUs (l2fwd -l 0-1)", pytrace=False)
+    topo = topology(driver, ("-p", "3", "-q", "1", "--no-mac-updating", "-T", "0"), eal_args=("-l", "0-1"))
+    sent, received, out = ping(topo.ns1, IP2)
+    assert received == sent == 5, "ping through l2fwd on 2 lcores: %s\n%s" % (out, topo.output())
+    tcp_transfer(topo)
+    log = topo.output()
+    assert "Lcore 0: RX port 0 TX port 1" in log and "Lcore 1: RX port 1 TX port 0" in log, log
+    assert "entering main loop on lcore 0" in log and "entering main loop on lcore 1" in log, log
