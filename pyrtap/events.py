@@ -394,7 +394,12 @@ def watch(dev, lsc: bool, rmv: bool) -> None:
     global _listener
     with _listener_lock:
         if _listener is None:
-            _listener = _Listener()
+            try:
+                _listener = _Listener()
+            except OSError as e:
+                # The port works without events; say why none will come.
+                log.error("port %d: no link events: cannot listen to netlink: %s", dev.port_id, e)
+                return
             _listener.thread.start()
         lst = _listener
         w = _Watch(dev, bool(lsc), bool(rmv))
