@@ -5,10 +5,10 @@ Link-state change (``RTE_ETH_EVENT_INTR_LSC``) and removal (``RTE_ETH_EVENT_INTR
 callbacks run on one thread per process, ``pyrtap-intr``, as DPDK's callbacks run on
 its interrupt thread. The thread listens to ``RTMGRP_LINK`` on one netlink socket that
 also hears the namespaces interfaces were moved into (``NETLINK_LISTEN_ALL_NSID``), and
-serves every watched port by (namespace id, ifindex). A port is
-watched while it is started with ``intr_conf.lsc`` or ``intr_conf.rmv`` set; the
-thread runs while at least one port is watched, and ``rte_eal_cleanup`` (which stops
-every port) ends it, so no fd stays behind.
+serves every watched port by (namespace id, ifindex). A port is watched while it is
+started with ``intr_conf.lsc`` or ``intr_conf.rmv`` set; the thread runs while at least
+one port is watched, and ``rte_eal_cleanup`` (which stops every port) ends it, so no fd
+stays behind.
 
 The listener reads raw netlink messages and decodes only the fixed ``ifinfomsg``
 header (ifindex and flags): a plain socket in a ``select`` loop with a wake-up pipe is
@@ -34,7 +34,7 @@ from dataclasses import dataclass
 
 from .ethdev_types import (
     RTE_ETH_ALL, RTE_ETH_EVENT_INTR_LSC, RTE_ETH_EVENT_INTR_RMV, RTE_ETH_EVENT_MAX,
-    RTE_ETH_LINK_DOWN, RTE_ETH_LINK_UP,
+    RTE_ETH_LINK_DOWN, RTE_ETH_LINK_UP, rte_eth_link,
 )
 
 log = logging.getLogger("pyrtap")
@@ -316,7 +316,6 @@ class _Listener:
                     os.close(nsfd)
 
     def _refresh(self, w: _Watch) -> None:
-        from .ethdev_types import rte_eth_link
         link = rte_eth_link()
         if w.dev.ops.link_update(w.dev, link, False) == 0:
             self._status(w, link.link_status)
@@ -404,7 +403,6 @@ def watch(dev, lsc: bool, rmv: bool) -> None:
         lst = _listener
         w = _Watch(dev, bool(lsc), bool(rmv))
         # The state now is the reference: an event is a change from it.
-        from .ethdev_types import rte_eth_link
         link = rte_eth_link()
         if dev.ops.link_update(dev, link, False) == 0:
             w.status = link.link_status
