@@ -11,6 +11,7 @@ import fcntl
 import os
 import socket
 import struct
+import threading
 
 from .. import netlink
 
@@ -109,6 +110,7 @@ class TapDevice:
             os.close(self.keepalive)
             raise
         self.queue_fds: list[int] = []
+        self._follow_lock = threading.Lock()
 
     @property
     def name(self) -> str:
@@ -143,14 +145,13 @@ class TapDevice:
         """The interface is in another namespace than at the last call. Its ifindex there
         is usually the same (the kernel keeps it unless it is taken); look it up by name
         (TUNGETIFF) to be sure."""
-        self._ns_id = ns_id
         name = self._name_from_fd()
-        if name is None:
-            return
-        with netlink.netns(nsfd):
-            idx = netlink.ifindex_of(name)
-        if idx is not None:
-            self.ifindex = idx
+        if name is not None:
+            with netlink.netns(nsfd):
+                idx = netlink.ifindex_of(name)
+            if idx is not None:
+                self.ifindex = idx
+        self._ns_id = ns_id         # last: another thread must not use the old ifindex
 
     def _name_from_fd(self) -> str | None:
         # TUNGETIFF answers on the detached keep-alive fd too (a configured port or not).
@@ -169,7 +170,10 @@ class TapDevice:
         try:
             ns_id = _own_netns_id() if nsfd is None else self.netns_id_of(nsfd)
             if ns_id != getattr(self, "_ns_id", _own_netns_id()):
-                self._follow(ns_id, nsfd)
+                # The application and the event thread may both get here after a move.
+                with self._follow_lock:
+                    if ns_id != getattr(self, "_ns_id", _own_netns_id()):
+                        self._follow(ns_id, nsfd)
         except BaseException:
             if nsfd is not None:
                 os.close(nsfd)
