@@ -58,6 +58,7 @@ TXQ_XSTATS = RXQ_XSTATS[:10] + ("tso_packets", "checksum_offload_packets", "mult
 ctypedef struct fp_queue:
     void *q
     burst_fn burst
+    pyrtap_pool *pool          # Rx: the pool it receives into (an MbufBurst pins it)
 
 ctypedef struct fp_port:
     uint16_t nb_rx
@@ -169,6 +170,9 @@ def fp_ops_set(uint16_t port_id, list rx_queues, list tx_queues):
     for i, q in enumerate(rx_queues):
         fp_ops[port_id].rxq[i].q = q.cstate
         fp_ops[port_id].rxq[i].burst = q.burst
+        fp_ops[port_id].rxq[i].pool = q.rc.pool
+        if q.rc.pool != NULL:
+            g_pool_users[q.rc.pool.pool_id] += 1
     for i, q in enumerate(tx_queues):
         fp_ops[port_id].txq[i].q = q.cstate
         fp_ops[port_id].txq[i].burst = q.burst
@@ -178,7 +182,13 @@ def fp_ops_set(uint16_t port_id, list rx_queues, list tx_queues):
 
 def fp_ops_clear(uint16_t port_id):
     """Withdraw a port from the burst table: bursts on it return 0 (DPDK's eth_dev_fp_ops_reset)."""
+    cdef uint16_t i
+    cdef pyrtap_pool *p
     if port_id < RTE_MAX_ETHPORTS:
+        for i in range(fp_ops[port_id].nb_rx):
+            p = fp_ops[port_id].rxq[i].pool
+            if p != NULL and g_pool_users[p.pool_id]:
+                g_pool_users[p.pool_id] -= 1
         memset(&fp_ops[port_id], 0, sizeof(fp_port))
 
 
@@ -193,22 +203,31 @@ def rte_eth_rx_burst(int port_id, int queue_id, rx_pkts, int nb_pkts):
     cdef MbufBurst b
     cdef pyrtap_mbuf *tmp[BURST_MAX]
     cdef uint16_t n, i
-    if <unsigned>port_id >= RTE_MAX_ETHPORTS or <unsigned>queue_id >= fp_ops[port_id].nb_rx or nb_pkts <= 0:
-        return 0
-    fq = &fp_ops[port_id].rxq[queue_id]
     if type(rx_pkts) is MbufBurst:
+        if <unsigned>port_id >= RTE_MAX_ETHPORTS or <unsigned>queue_id >= fp_ops[port_id].nb_rx or nb_pkts <= 0:
+            return 0
+        fq = &fp_ops[port_id].rxq[queue_id]
         b = <MbufBurst>rx_pkts
         if nb_pkts > b.size:
             nb_pkts = b.size
         if nb_pkts > BURST_MAX:
             nb_pkts = BURST_MAX
+        if fq.pool != b._pin_last:
+            b._pin(fq.pool)
         n = fq.burst(fq.q, b.ptrs, nb_pkts)
-        b.count = n
+        b._count = n
         return n
+    if type(rx_pkts) is not list:
+        # Checked before receiving: storing into a tuple would fail after the mbufs were taken.
+        raise TypeError("rx_pkts must be an MbufBurst or a list, not %s" % type(rx_pkts).__name__)
     if nb_pkts > len(rx_pkts):
         nb_pkts = len(rx_pkts)
     if nb_pkts > BURST_MAX:
         nb_pkts = BURST_MAX
+    # The queue is looked up after every call that could run Python code (stop the port).
+    if <unsigned>port_id >= RTE_MAX_ETHPORTS or <unsigned>queue_id >= fp_ops[port_id].nb_rx or nb_pkts <= 0:
+        return 0
+    fq = &fp_ops[port_id].rxq[queue_id]
     n = fq.burst(fq.q, tmp, nb_pkts)
     for i in range(n):
         rx_pkts[i] = wrap(tmp[i])
@@ -225,11 +244,12 @@ def rte_eth_tx_burst(int port_id, int queue_id, tx_pkts, int nb_pkts):
     cdef fp_queue *fq
     cdef MbufBurst b
     cdef pyrtap_mbuf *tmp[BURST_MAX]
+    cdef pyrtap_mbuf **pkts
     cdef uint16_t i
     if <unsigned>port_id >= RTE_MAX_ETHPORTS or <unsigned>queue_id >= fp_ops[port_id].nb_tx or nb_pkts < 0:
         return 0
-    fq = &fp_ops[port_id].txq[queue_id]
     if nb_pkts == 0:
+        fq = &fp_ops[port_id].txq[queue_id]
         return fq.burst(fq.q, tmp, 0)       # DPDK drivers reap finished sends on every call
     if type(tx_pkts) is MbufBurst:
         b = <MbufBurst>tx_pkts
@@ -237,14 +257,52 @@ def rte_eth_tx_burst(int port_id, int queue_id, tx_pkts, int nb_pkts):
             nb_pkts = b.size
         if nb_pkts > BURST_MAX:
             nb_pkts = BURST_MAX
-        return fq.burst(fq.q, b.ptrs, nb_pkts)
-    if nb_pkts > len(tx_pkts):
-        nb_pkts = len(tx_pkts)
-    if nb_pkts > BURST_MAX:
-        nb_pkts = BURST_MAX
-    for i in range(nb_pkts):
-        tmp[i] = unwrap(tx_pkts[i])
-    return fq.burst(fq.q, tmp, nb_pkts)
+        pkts = b.ptrs
+    else:
+        if nb_pkts > len(tx_pkts):
+            nb_pkts = len(tx_pkts)
+        if nb_pkts > BURST_MAX:
+            nb_pkts = BURST_MAX
+        for i in range(nb_pkts):
+            tmp[i] = unwrap(tx_pkts[i])
+        pkts = tmp
+        # The conversion ran Python code (a sequence's __getitem__) that may have
+        # stopped the port: look the queue up only now.
+        if <unsigned>queue_id >= fp_ops[port_id].nb_tx:
+            return 0
+    if tx_check(pkts, nb_pkts) < 0:
+        return -EINVAL
+    fq = &fp_ops[port_id].txq[queue_id]
+    return fq.burst(fq.q, pkts, nb_pkts)
+
+
+cdef int tx_check(pyrtap_mbuf **pkts, uint16_t n) noexcept nogil:
+    """Refuse (-1) a burst holding anything but packets the application owns: an empty
+    slot (``nb_pkts`` beyond what the burst holds), a free, queued or dead mbuf, a chain
+    whose ``nb_segs`` is not its real length, or a clone whose data's pool was freed.
+    One byte compare per single-segment packet."""
+    cdef uint16_t i
+    cdef pyrtap_mbuf *m
+    cdef pyrtap_mbuf *s
+    cdef uint32_t k
+    for i in range(n):
+        m = pkts[i]
+        if m == NULL or m.state != PYRTAP_MBUF_ALLOCATED:
+            return -1
+        if m.next == 0 and m.attached == 0:
+            if m.nb_segs != 1:
+                return -1
+            continue
+        s = m
+        k = 0
+        while s != NULL and k <= m.nb_segs:
+            if s.state != PYRTAP_MBUF_ALLOCATED or (s.attached and pyrtap_mbuf_deref(s.attached) == NULL):
+                return -1
+            k += 1
+            s = pyrtap_mbuf_next(s)
+        if k != m.nb_segs or s != NULL:
+            return -1
+    return 0
 
 
 # ---- helpers shared by the drivers' burst loops ------------------------------------
@@ -268,7 +326,9 @@ cdef inline int rx_refill(pyrtap_pool *pool, uint32_t segs, pyrtap_mbuf *rest, u
         return -1
     for i in range(need - 1):
         tmp[i].next = pyrtap_mbuf_ref(tmp[i + 1])
+        tmp[i].state = PYRTAP_MBUF_QUEUED       # the queue's until a burst hands it out
     tmp[need - 1].next = pyrtap_mbuf_ref(rest)
+    tmp[need - 1].state = PYRTAP_MBUF_QUEUED
     tmp[0].nb_segs = segs
     out[0] = tmp[0]
     return 0
@@ -413,6 +473,10 @@ cdef inline pyrtap_mbuf *rx_take(qstats *st, rxq_conf *rc, pyrtap_mbuf **buf, lo
         st.nombuf += 1
         return NULL
     last.next = 0
+    last = m
+    for k in range(used):
+        last.state = PYRTAP_MBUF_ALLOCATED      # the application's from now on
+        last = pyrtap_mbuf_next(last)
     m.nb_segs = used
     m.pkt_len = length
     m.port = rc.port_id

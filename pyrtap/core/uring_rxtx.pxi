@@ -592,6 +592,8 @@ cdef uint16_t uring_tx_burst(void *qp, pyrtap_mbuf **pkts, uint16_t nb) noexcept
         sqe.flags = q.sqe_flags
         io_uring_sqe_set_data64(sqe, slot)
         q.slots[slot] = m
+        if pyrtap_refcnt_read(&m.refcnt) == 1:
+            m.state = PYRTAP_MBUF_QUEUED    # the queue's until reaped: the application cannot free it
         q.inflight += 1
         q.pending += 1
         tx_count(&q.st, m)
@@ -766,6 +768,7 @@ cdef class UringMultishotRxQueue(_UringQueue):
                 self.q.st.nombuf += 1
                 self._release_buffers()
                 return -ENOMEM
+            self.q.slots[slot].state = PYRTAP_MBUF_QUEUED
             mshot_add(&self.q, slot)
         mshot_publish(&self.q)
         mshot_arm(&self.q)
