@@ -50,6 +50,9 @@ def rte_dev_probe(devargs: str) -> int:
     Returns 0, -EEXIST for a name in use, -EINVAL for an unknown driver or devargs
     key (logged with the key), or the kernel's -errno when the TAP cannot be made.
     """
+    if not isinstance(devargs, str):
+        log.error("rte_dev_probe: devargs must be a string, got %r", devargs)
+        return -errno.EINVAL
     name, args = _parse_devargs(devargs)
     driver = driver_for(name)
     if driver is None:
@@ -69,6 +72,14 @@ def rte_dev_probe(devargs: str) -> int:
     except OSError as e:
         log.error("%s: %s", name, e)
         return -(e.errno or errno.EIO)
+    for other in eth._ports_in_use():
+        tap = getattr(other.ops, "tap", None)
+        if tap is not None and tap.ifindex == ops.tap.ifindex:
+            # Two ports on one interface would split its traffic between them.
+            ops.tap.close()
+            log.error("%s: interface %s is already used by port %d (%s)", name, ops.tap.created_name,
+                      other.port_id, other.name)
+            return -errno.EBUSY
     if eth._allocate(name, ops) is None:
         ops.tap.close()
         log.error("%s: no free port id (at most %d ports)", name, eth.RTE_MAX_ETHPORTS)
@@ -95,6 +106,10 @@ def rte_eal_init(argv: list[str]) -> int:
     """
     if eal.initialized:
         return -errno.EALREADY
+    if isinstance(argv, (str, bytes)) or not isinstance(argv, (list, tuple)) \
+            or not all(isinstance(a, str) for a in argv):
+        log.error("EAL: argv must be a list of strings, got %r", argv)
+        return -errno.EINVAL
     i, vdevs, opts = 1, [], {}
     while i < len(argv):
         arg = argv[i]

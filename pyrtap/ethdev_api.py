@@ -7,6 +7,7 @@ table and queue objects; the burst calls go straight to the Cython fast-path tab
 from __future__ import annotations
 
 import errno
+import operator
 import logging
 
 from . import _core
@@ -39,7 +40,12 @@ def _release(dev: EthDev) -> None:
 
 
 def _dev(port_id) -> EthDev | None:
-    if isinstance(port_id, int) and 0 <= port_id < RTE_MAX_ETHPORTS:
+    if not isinstance(port_id, int):
+        try:
+            port_id = operator.index(port_id)     # numpy integers too; never a float or a bool-like str
+        except TypeError:
+            return None
+    if 0 <= port_id < RTE_MAX_ETHPORTS:
         return _ports[port_id]
     return None
 
@@ -232,6 +238,10 @@ def rte_eth_dev_start(port_id: int) -> int:
     missing += [("Tx", i) for i, q in enumerate(dev.tx_queues) if q is None]
     if missing:
         log.error("port %d: queues not set up: %s", port_id, ", ".join("%s %d" % m for m in missing))
+        return -errno.EINVAL
+    freed = [i for i, q in enumerate(dev.rx_queues) if q.pool.freed]
+    if freed:
+        log.error("port %d: the pool of Rx queue(s) %s was freed", port_id, freed)
         return -errno.EINVAL
     rc = dev.ops.dev_start(dev)
     if rc < 0:

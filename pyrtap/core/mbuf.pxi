@@ -271,6 +271,8 @@ cdef inline pyrtap_mbuf *unwrap(object o) except NULL:
 cdef object _view(pyrtap_mbuf *m, uint32_t off, uint32_t length):
     """Writable numpy view of ``length`` bytes at data offset ``off`` of segment ``m``."""
     cdef pyrtap_mbuf *d = pyrtap_mbuf_deref(m.attached) if m.attached else m
+    if d == NULL:
+        raise ValueError("mbuf %d is a clone of an mbuf whose pool was freed" % m.idx)
     cdef Mempool owner = <Mempool>g_pool_objs[d.pool_id]
     cdef Py_ssize_t start = <Py_ssize_t>(pyrtap_mbuf_buf(m) - owner.pool.data) + m.data_off + off
     return owner.data[start:start + length]
