@@ -219,9 +219,8 @@ def main(argv=None) -> int:
             "burst": BURST,
             "results": results,
         }
-        with open(args.json, "w") as f:
-            json.dump(doc, f, indent=2)
-            f.write("\n")
+        from pyrtap.compare import write_json_safely   # no symlink is followed
+        write_json_safely(args.json, doc)
     return 0
 
 

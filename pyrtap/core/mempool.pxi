@@ -371,7 +371,7 @@ cdef void batch_free_seg(free_batch *b, pyrtap_mbuf *m) noexcept nogil:
 cdef void batch_free_chain(free_batch *b, pyrtap_mbuf *m) noexcept nogil:
     """rte_pktmbuf_free: every segment of the chain starting at ``m``."""
     cdef pyrtap_mbuf *nxt
-    cdef uint64_t left = g_mbufs_total
+    cdef uint64_t left = g_mbufs_total + 1     # the head, then at most every live mbuf
     while m != NULL and left:
         nxt = pyrtap_mbuf_next(m)
         batch_free_seg(b, m)
