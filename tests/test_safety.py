@@ -115,24 +115,27 @@ def test_tx_burst_beyond_filled_count_is_refused(child_driver, unique_name):
     assert "refused" in out
 
 
-def test_port_tx_burst_sends_count_not_capacity(tap_port, pool):
-    setup_port(tap_port.port, pool)
-    p = Port(tap_port.port)
-    b = rte.MbufBurst(32)
-    assert rte.rte_pktmbuf_alloc_bulk(pool, b, 3) == 0
-    for i in range(3):
-        rte.rte_pktmbuf_append(b[i], 60)
-    with PacketSocket(tap_port.iface) as sock:
-        sock.drain()
-        assert p.tx_burst(b) == 3
-    b.clear()
-    b2 = rte.MbufBurst(4)
-    assert rte.rte_pktmbuf_alloc_bulk(pool, b2, 1) == 0
-    with pytest.raises(ValueError):
-        p.tx_burst(b2, 4)                          # an explicit count past the filled slots
-    assert rte.rte_eth_tx_burst(tap_port.port, 0, b2, 1) == 1
-    rte.rte_eth_dev_stop(tap_port.port)            # net_rtap: every sent mbuf reaped
-    assert pool.in_use_count() == 0
+def test_port_tx_burst_sends_count_not_capacity(child_driver, unique_name):
+    run_child('''
+        from pyrtap.port import Port
+        p = Port(port)
+        b = rte.MbufBurst(32)
+        assert rte.rte_pktmbuf_alloc_bulk(mp, b, 3) == 0
+        for i in range(3):
+            rte.rte_pktmbuf_append(b[i], 60)
+        assert p.tx_burst(b) == 3                   # the count, not the capacity of 32
+        b.clear()
+        b2 = rte.MbufBurst(4)
+        assert rte.rte_pktmbuf_alloc_bulk(mp, b2, 1) == 0
+        try:
+            p.tx_burst(b2, 4)                       # an explicit count past the filled slots
+            raise AssertionError("Port.tx_burst sent empty slots")
+        except ValueError:
+            pass
+        intact(held=1)
+        assert rte.rte_eth_tx_burst(port, 0, b2, 1) == 1
+        intact()
+    ''', child_driver, unique_name("sf"))
 
 
 def test_burst_survives_its_pool_being_freed(child_driver, unique_name):
@@ -247,6 +250,34 @@ def test_cyclic_chains_are_refused(pool):
     assert pool.in_use_count() == 0
 
 
+def test_defer_ring_polled_from_another_thread_fails_loudly(make_port, pool, caplog):
+    tp = make_port("net_rtap", "uring=defer,rx=batch")
+    setup_port(tp.port, pool, nb_rxd=32)
+    results = {}
+
+    def worker():
+        b = rte.MbufBurst(32)
+        results["rx"] = rte.rte_eth_rx_burst(tp.port, 0, b, 32)       # rx=batch used to hang here
+        m = mbuf_from(pool, make_frame(60))
+        results["tx"] = rte.rte_eth_tx_burst(tp.port, 0, [m], 1)
+        if results["tx"] == 0:
+            rte.rte_pktmbuf_free(m)
+
+    t = threading.Thread(target=worker)
+    t.start()
+    t.join(10)
+    assert not t.is_alive(), "a burst from another thread hung"
+    assert results == {"rx": 0, "tx": 0}                 # nothing reported as sent
+    stats = rte.rte_eth_stats()
+    assert rte.rte_eth_stats_get(tp.port, stats) == 0
+    assert stats.ierrors >= 1 and stats.oerrors >= 1
+    assert "another thread" in caplog.text
+    m = mbuf_from(pool, make_frame(60))                   # the owning thread still sends
+    assert rte.rte_eth_tx_burst(tp.port, 0, [m], 1) == 1
+    assert rte.rte_eth_dev_stop(tp.port) == 0
+    assert pool.in_use_count() == 0
+
+
 # ---- wrong packets and memory corruption -----------------------------------------------------
 
 def test_nb_segs_must_match_the_chain(child_driver, unique_name):
@@ -356,16 +387,22 @@ def test_second_free_of_a_received_mbuf_is_refused(variant, make_port, pool):
     tp = make_port(*variant)
     setup_port(tp.port, pool, nb_rxd=32)
     with PacketSocket(tp.iface) as sock:
-        sock.send_all([make_frame(100, seed=i) for i in range(4)])
-        pkts, _ = rx_poll(tp.port, 0, 4)
-    assert len(pkts) == 4
-    for _, m in pkts:
-        rte.rte_pktmbuf_free(m)
-    in_use = pool.in_use_count()
-    for _, m in pkts:                                     # re-posted (queue's) or free
-        with pytest.raises(RuntimeError):
+        sock.send(make_frame(100, seed=1))
+        (_, m), = rx_poll(tp.port, 0, 1)[0]
+        rte.rte_pktmbuf_free(m)                          # back to the pool, on top
+        sock.send(make_frame(200, seed=2))
+        (_, m2), = rx_poll(tp.port, 0, 1)[0]             # the queue's refill takes m again
+        assert m2 != m
+        in_use = pool.in_use_count()
+        with pytest.raises(RuntimeError):                 # m is the queue's (or free): refused
             rte.rte_pktmbuf_free(m)
-    assert pool.in_use_count() == in_use
+        assert pool.in_use_count() == in_use
+        sock.send(make_frame(300, seed=3))
+        (_, m3), = rx_poll(tp.port, 0, 1)[0]
+        assert mbuf_bytes(m2) == make_frame(200, seed=2)  # not overwritten by the next frame
+        assert mbuf_bytes(m3) == make_frame(300, seed=3)
+    rte.rte_pktmbuf_free(m2)
+    rte.rte_pktmbuf_free(m3)
     assert rte.rte_eth_dev_stop(tp.port) == 0
     assert pool.in_use_count() == 0
 
@@ -379,6 +416,42 @@ def test_two_ports_on_one_interface_are_refused(tap_port, pool, driver):
     m = mbuf_from(pool, make_frame(60))
     assert rte.rte_eth_tx_burst(tap_port.port, 0, [m], 1) == 1
     assert rte.rte_eth_dev_stop(tap_port.port) == 0
+    assert pool.in_use_count() == 0
+
+
+def test_truncation_is_detected_without_slack(variant, make_port, make_pool):
+    tp = make_port(*variant)
+    exact = make_pool(n=256, data_room=128 + 1518)        # one mbuf holds exactly MTU + 18
+    setup_port(tp.port, exact, nb_rxd=32)
+    ip("link", "set", "dev", tp.iface, "mtu", "4000")     # raised from outside
+    with PacketSocket(tp.iface) as sock:
+        sock.send_all([make_frame(3990, seed=1), make_frame(1500, seed=2)])
+        pkts, _ = rx_poll(tp.port, 0, 2, timeout=1.0)
+    got = [mbuf_bytes(m) for _, m in pkts]
+    assert make_frame(1500, seed=2) in got
+    assert all(g in (make_frame(3990, seed=1), make_frame(1500, seed=2)) for g in got)   # never truncated
+    stats = rte.rte_eth_stats()
+    assert rte.rte_eth_stats_get(tp.port, stats) == 0
+    if len(got) == 1:
+        assert stats.ierrors >= 1                          # the big frame was counted, not cut
+    for _, m in pkts:
+        rte.rte_pktmbuf_free(m)
+    assert rte.rte_eth_dev_stop(tp.port) == 0
+    assert exact.in_use_count() == 0
+
+
+def test_deleted_interface_counts_one_error(variant, make_port, pool):
+    tp = make_port(*variant)
+    setup_port(tp.port, pool, nb_rxd=32)
+    link_delete(tp.iface)
+    b = rte.MbufBurst(32)
+    for _ in range(200):
+        assert rte.rte_eth_rx_burst(tp.port, 0, b, 32) == 0
+    stats = rte.rte_eth_stats()
+    # -ENODEV: the kernel's counters are gone with the interface; the queues' are filled in.
+    assert rte.rte_eth_stats_get(tp.port, stats) in (0, -errno.ENODEV)
+    assert stats.ierrors == 1                              # once, not once per dead read
+    assert rte.rte_eth_dev_stop(tp.port) == 0
     assert pool.in_use_count() == 0
 
 

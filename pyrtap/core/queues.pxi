@@ -78,6 +78,7 @@ ctypedef struct rxq_conf:
     uint32_t full_read         # read length meaning "truncated" (rx_full_read)
     uint16_t port_id
     bint sw_cksum              # verify L4 checksums the kernel did not vouch for
+    bint gone                  # reads fail with EBADFD: the interface was deleted (counted once)
 
 
 cdef class Queue:
@@ -125,7 +126,9 @@ cdef class Queue:
         self._rx_size(max_frame)
 
     cdef _rx_size(self, uint32_t max_frame):
-        cdef uint32_t segs = (max_frame + self.rc.seg_room - 1) // self.rc.seg_room
+        # One byte more than the largest frame: a read that fills the buffer is then always
+        # a truncated frame (the MTU raised from outside), whatever the pool's slack.
+        cdef uint32_t segs = max_frame // self.rc.seg_room + 1
         if segs > RX_MAX_SEGS:
             raise ValueError("a %d-byte frame needs %d segments of pool %r (at most %d)"
                              % (max_frame, segs, self.pool.name, RX_MAX_SEGS))
@@ -168,6 +171,7 @@ def fp_ops_set(uint16_t port_id, list rx_queues, list tx_queues):
         raise ValueError("too many queues")
     fp_ops_clear(port_id)
     for i, q in enumerate(rx_queues):
+        q.rc.gone = False
         fp_ops[port_id].rxq[i].q = q.cstate
         fp_ops[port_id].rxq[i].burst = q.burst
         fp_ops[port_id].rxq[i].pool = q.rc.pool
@@ -216,6 +220,8 @@ def rte_eth_rx_burst(int port_id, int queue_id, rx_pkts, int nb_pkts):
             b._pin(fq.pool)
         n = fq.burst(fq.q, b.ptrs, nb_pkts)
         b._count = n
+        if g_wrong_thread:
+            _log_wrong_thread()
         return n
     if type(rx_pkts) is not list:
         # Checked before receiving: storing into a tuple would fail after the mbufs were taken.
@@ -273,7 +279,10 @@ def rte_eth_tx_burst(int port_id, int queue_id, tx_pkts, int nb_pkts):
     if tx_check(pkts, nb_pkts) < 0:
         return -EINVAL
     fq = &fp_ops[port_id].txq[queue_id]
-    return fq.burst(fq.q, pkts, nb_pkts)
+    i = fq.burst(fq.q, pkts, nb_pkts)
+    if g_wrong_thread:
+        _log_wrong_thread()
+    return i
 
 
 cdef int tx_check(pyrtap_mbuf **pkts, uint16_t n) noexcept nogil:
@@ -348,6 +357,32 @@ cdef inline uint32_t rx_full_read(uint32_t segs, uint32_t seg_room, uint32_t max
     """
     cdef uint32_t capacity = segs * seg_room
     return capacity + VNET_HDR_LEN if capacity > max_frame else 0
+
+
+cdef inline void rx_gone(qstats *st, rxq_conf *rc) noexcept nogil:
+    """A read failed with EBADFD: the interface is gone. Counted once; the queue stops
+    reading (no dead read re-posted on every burst) until the port is started again."""
+    if not rc.gone:
+        rc.gone = True
+        st.errors += 1
+
+
+# A net_rtap queue with uring=defer polled from a thread other than the one that made
+# its ring: the kernel refuses (SINGLE_ISSUER), so the burst does nothing and counts
+# one error per queue; the Python wrappers log it once (g_wrong_thread).
+cdef bint g_wrong_thread = False
+cdef bint g_wrong_thread_logged = False
+
+
+cdef _log_wrong_thread():
+    global g_wrong_thread_logged
+    if not g_wrong_thread_logged:
+        g_wrong_thread_logged = True
+        import logging
+        logging.getLogger("pyrtap").error(
+            "a net_rtap queue made with uring=defer (IORING_SETUP_SINGLE_ISSUER) was polled "
+            "from another thread: bursts there receive and send nothing (counted in errors); "
+            "poll it from the thread that set it up, or use another uring= preset")
 
 
 cdef inline bint rx_bad_read(long res, uint32_t full_read) noexcept nogil:
