@@ -593,3 +593,43 @@ def test_avail_count_of_a_freed_pool_raises(unique_name):
     with pytest.raises(ValueError):
         mp.in_use_count()
     assert rte.rte_mempool_free(mp) == 0                 # a second free is harmless
+
+
+def test_queue_setup_refuses_junk_conf_and_socket(tap_port, pool):
+    port = tap_port.port
+    assert rte.rte_eth_dev_configure(port, 1, 1, None) == 0
+    for sid, conf in (("0", None), (1.5, None), (-2, None), (0, {"offloads": 0}), (0, "x"),
+                      (0, rte.rte_eth_txconf())):
+        assert rte.rte_eth_rx_queue_setup(port, 0, 64, sid, conf, pool) == -errno.EINVAL
+    assert rte.rte_eth_tx_queue_setup(port, 0, 64, 0, rte.rte_eth_rxconf()) == -errno.EINVAL
+    assert pool.in_use_count() == 0
+    assert rte.rte_eth_rx_queue_setup(np.uint16(port), np.int64(0), np.int32(64), np.int8(-1),
+                                      rte.rte_eth_rxconf(), pool) == 0
+    assert rte.rte_eth_tx_queue_setup(port, 0, 64, 0, None) == 0
+    assert rte.rte_eth_dev_start(port) == 0
+    assert rte.rte_eth_dev_stop(port) == 0
+    assert pool.in_use_count() == 0
+
+
+def test_pool_metadata_view_is_read_only(pool):
+    m = rte.rte_pktmbuf_alloc(pool)
+    with pytest.raises(ValueError):
+        pool.meta["data_off"][m.index] = 0xFFFF
+    with pytest.raises(ValueError):
+        pool.meta.setflags(write=True)
+    assert m.data_off == 128
+    rte.rte_pktmbuf_free(m)
+    assert pool.in_use_count() == 0
+
+
+def test_tx_prepare_refuses_mbufs_the_application_does_not_own(tap_port, pool):
+    setup_port(tap_port.port, pool)
+    m = mbuf_from(pool, make_frame(60))
+    rte.rte_pktmbuf_free(m)
+    b = rte.MbufBurst(4)
+    b[0] = m
+    assert rte.rte_eth_tx_prepare(tap_port.port, 0, b, 1) == 0 and rte.rte_errno() == errno.EINVAL
+    assert rte.rte_eth_tx_prepare(tap_port.port, 0, [m], 1) == 0 and rte.rte_errno() == errno.EINVAL
+    assert rte.rte_eth_tx_prepare(tap_port.port, 0, b, 4) == 0         # empty slots too
+    assert rte.rte_eth_dev_stop(tap_port.port) == 0
+    assert pool.in_use_count() == 0

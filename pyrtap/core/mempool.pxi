@@ -64,6 +64,22 @@ cdef class _Mapping:
         pass
 
 
+cdef class _ReadOnlyMapping:
+    """The same memory as a _Mapping, exported read-only: numpy views made from it
+    (``Mempool.meta``) cannot be made writable again, so Python cannot write a
+    metadata field behind the checks (a data_off past the buffer, a raw next link)."""
+    cdef readonly _Mapping mapping
+
+    def __cinit__(self, _Mapping mapping):
+        self.mapping = mapping
+
+    def __getbuffer__(self, Py_buffer *buffer, int flags):
+        PyBuffer_FillInfo(buffer, self, self.mapping.addr, self.mapping.size, 1, flags)
+
+    def __releasebuffer__(self, Py_buffer *buffer):
+        pass
+
+
 cdef class Mempool:
     """A packet-mbuf pool (DPDK's ``struct rte_mempool``). Create with ``rte_pktmbuf_pool_create``."""
     cdef pyrtap_pool pool
