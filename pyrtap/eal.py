@@ -169,7 +169,11 @@ def rte_eal_cleanup() -> int:
         eth.rte_eth_dev_stop(port_id)
         eth.rte_eth_dev_close(port_id)
     for mp in mempool.rte_mempool_list():
-        mempool.rte_mempool_free(mp)
+        if mempool.rte_mempool_free(mp) < 0:
+            # Clones in another pool use its buffers: everything goes now, and every mbuf
+            # left anywhere is dead, so nothing can reach the released buffers.
+            mempool._pools.pop(mp.name, None)
+            mp._release()
     eal.__init__()
     return 0
 

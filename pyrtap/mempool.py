@@ -166,6 +166,12 @@ def rte_mempool_free(mp: Mempool | None) -> int:
     if mp.users:
         log.error("rte_mempool_free: pool %r is used by %d started Rx queue(s)", mp.name, mp.users)
         return -errno.EBUSY
+    if not mp.freed:
+        clones = mp._clones_elsewhere()
+        if clones:
+            log.error("rte_mempool_free: %d clone(s) in other pools still use pool %r's buffers",
+                      clones, mp.name)
+            return -errno.EBUSY
     if _pools.get(mp.name) is mp:
         del _pools[mp.name]
     mp._release()

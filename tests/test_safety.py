@@ -633,3 +633,15 @@ def test_tx_prepare_refuses_mbufs_the_application_does_not_own(tap_port, pool):
     assert rte.rte_eth_tx_prepare(tap_port.port, 0, b, 4) == 0         # empty slots too
     assert rte.rte_eth_dev_stop(tap_port.port) == 0
     assert pool.in_use_count() == 0
+
+
+def test_pool_with_clones_elsewhere_is_busy(pool, unique_name):
+    direct_pool = rte.rte_pktmbuf_pool_create(unique_name("mp"), 16, 0, 0, DEFAULT)
+    d = mbuf_from(direct_pool, make_frame(100))
+    c = rte.rte_pktmbuf_clone(d, pool)                  # c's data is in direct_pool
+    rte.rte_pktmbuf_free(d)
+    assert rte.rte_mempool_free(direct_pool) == -errno.EBUSY
+    assert mbuf_bytes(c) == make_frame(100)             # still readable: nothing was released
+    rte.rte_pktmbuf_free(c)
+    assert rte.rte_mempool_free(direct_pool) == 0
+    assert pool.in_use_count() == 0

@@ -560,6 +560,11 @@ def rte_pktmbuf_clone(m, mp):
         pyrtap_errno_value = ENOENT
         return None
     while True:
+        if seg.attached and pyrtap_mbuf_deref(seg.attached) == NULL:
+            batch_init(&b)
+            batch_free_chain(&b, head)
+            batch_flush(&b)
+            raise ValueError("mbuf %d is a clone of an mbuf whose pool was freed" % seg.idx)
         _attach(mi, seg)
         seg = pyrtap_mbuf_next(seg)
         if seg == NULL:

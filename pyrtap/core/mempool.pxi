@@ -140,6 +140,25 @@ cdef class Mempool:
         return "<Mempool %r id=%d size=%d avail=%d>" % (
             self.name, self.pool.pool_id, self.pool.n, self.pool.hdr.top if not self.freed else -1)
 
+    def _clones_elsewhere(self):
+        """Mbufs of other live pools that are clones of this pool's mbufs (their data is
+        here): freeing this pool would leave them pointing at released buffers."""
+        cdef int i
+        cdef uint32_t k, n = 0
+        cdef pyrtap_pool *p
+        cdef pyrtap_mbuf *m
+        cdef uint32_t me = self.pool.pool_id + 1
+        for i in range(PYRTAP_MAX_POOLS):
+            p = pyrtap_pools[i]
+            if p == NULL or p == &self.pool:
+                continue
+            for k in range(p.n):
+                m = &p.meta[k]
+                if (m.attached and m.state != PYRTAP_MBUF_FREE and ((m.attached >> 32) & 0xFFFF) == me
+                        and (m.attached >> 48) == self.pool.gen):
+                    n += 1
+        return n
+
     def _release(self):
         """Forget the pool: its id becomes free and its memfd is closed.
 

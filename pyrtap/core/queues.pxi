@@ -216,6 +216,8 @@ def rte_eth_rx_burst(int port_id, int queue_id, rx_pkts, int nb_pkts):
             nb_pkts = b.size
         if nb_pkts > BURST_MAX:
             nb_pkts = BURST_MAX
+        if nb_pkts <= 0:
+            return 0            # an empty burst (Rx paths may write pkts[0] before checking nb)
         if fq.pool != b._pin_last:
             b._pin(fq.pool)
         n = fq.burst(fq.q, b.ptrs, nb_pkts)
@@ -231,6 +233,8 @@ def rte_eth_rx_burst(int port_id, int queue_id, rx_pkts, int nb_pkts):
     if nb_pkts > BURST_MAX:
         nb_pkts = BURST_MAX
     # The queue is looked up after every call that could run Python code (stop the port).
+    if nb_pkts <= 0:
+        return 0
     if <unsigned>port_id >= RTE_MAX_ETHPORTS or <unsigned>queue_id >= fp_ops[port_id].nb_rx or nb_pkts <= 0:
         return 0
     fq = &fp_ops[port_id].rxq[queue_id]
