@@ -231,6 +231,41 @@ def test_port_stopped_by_a_sequence_during_tx_burst(child_driver, unique_name):
     ''', child_driver, unique_name("sf"))
 
 
+def test_port_stopped_and_started_by_another_thread_during_bursts(child_driver, unique_name):
+    run_child('''
+        import threading
+        stop = threading.Event()
+        errors = []
+
+        def poller():
+            b = rte.MbufBurst(32)
+            try:
+                while not stop.is_set():
+                    n = rte.rte_eth_rx_burst(port, 0, b, 32)
+                    if n > 0:
+                        rte.rte_pktmbuf_free_bulk(b, n)
+                    m = mbuf_from(mp, make_frame(60))
+                    if rte.rte_eth_tx_burst(port, 0, [m], 1) != 1:
+                        rte.rte_pktmbuf_free(m)
+            except Exception as e:
+                errors.append(e)
+
+        t = threading.Thread(target=poller)
+        t.start()
+        for _ in range(30):                          # the queues' C state is released each time
+            assert rte.rte_eth_dev_stop(port) == 0
+            assert rte.rte_eth_dev_start(port) == 0
+            time.sleep(0.002)
+        stop.set()
+        t.join(10)
+        assert not t.is_alive() and not errors, errors
+        assert rte.rte_eth_dev_stop(port) == 0 and mp.in_use_count() == 0
+        assert rte.rte_eth_dev_start(port) == 0
+        posted = mp.in_use_count()
+        intact()
+    ''', child_driver, unique_name("sf"))
+
+
 # ---- hangs --------------------------------------------------------------------------------------
 
 def test_cyclic_chains_are_refused(pool):
