@@ -21,7 +21,6 @@ warm-up run, timed with time.perf_counter. Not a test: it asserts only that noth
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import sys

@@ -16,8 +16,6 @@ Run as root: ``.venv/bin/python benchmarks/bench_rx.py [--seconds 2] [--repeat 3
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import resource
 import secrets
 import statistics

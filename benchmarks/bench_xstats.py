@@ -13,8 +13,6 @@ and net_rtap.
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import statistics
 import sys
 

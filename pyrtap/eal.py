@@ -44,6 +44,20 @@ def _parse_devargs(devargs: str) -> tuple[str, dict[str, str]]:
     return name.strip(), args
 
 
+def _iface_user(iface: str | None):
+    """The port whose TAP is the interface called ``iface`` now, or None."""
+    if not iface:
+        return None
+    for other in eth._ports_in_use():
+        tap = getattr(other.ops, "tap", None)
+        try:
+            if tap is not None and tap.name == iface:
+                return other
+        except OSError:         # that port's interface is gone
+            continue
+    return None
+
+
 def rte_dev_probe(devargs: str) -> int:
     """Create one virtual device, e.g. ``"net_rtap0,iface=rt0,persist"`` (``rte_dev_probe``).
 
@@ -61,6 +75,12 @@ def rte_dev_probe(devargs: str) -> int:
     if eth.rte_eth_dev_get_port_by_name(name) >= 0:
         log.error("%s: device exists", name)
         return -errno.EEXIST
+    if _iface_user(args.get("iface")) is not None:
+        # Checked before opening anything: even a moment attached would take frames.
+        other = _iface_user(args.get("iface"))
+        log.error("%s: interface %s is already used by port %d (%s)", name, args["iface"],
+                  other.port_id, other.name)
+        return -errno.EBUSY
     try:
         ops = driver(name, args)
     except KeyError as e:
