@@ -1,4 +1,5 @@
-"""Fuzz sweep (issue 8): every public ``rte_*`` call and every ``Port`` method, called
+"""Fuzz sweep (issue 8): every public ``rte_*`` call, every ``Port`` method, the ``Mbuf``
+attributes and the ``MbufBurst`` operations, called
 with wrong types and out-of-range values, in forked children. Any exception is fine;
 a signal (a crash) or a hang fails the test.
 
@@ -105,7 +106,46 @@ def run(name):
     if name.startswith("Port."):
         target = [Port(p) for p in ports]
         meth = name[5:]
+    mbufs = [o for o in objs if isinstance(o, rte.Mbuf)]
+    bursts = [o for o in objs if isinstance(o, rte.MbufBurst)]
     for i in range(CALLS):
+        if name == "Mbuf.attributes":
+            m = rnd.choice(mbufs)
+            attr = rnd.choice(MBUF_ATTRS)
+            try:
+                setattr(m, attr, pick(rnd, scalars, objs, ports))
+            except Exception:
+                pass
+            for attr in MBUF_ATTRS:
+                try:
+                    getattr(m, attr)
+                except Exception:
+                    pass
+            try:
+                bytes(m), len(m), repr(m), m.data
+            except Exception:
+                pass
+            continue
+        if name == "MbufBurst.operations":
+            b = rnd.choice(bursts)
+            op = rnd.randrange(6)
+            try:
+                if op == 0:
+                    b[pick(rnd, scalars, objs, ports)] = pick(rnd, scalars, objs, ports)
+                elif op == 1:
+                    b[pick(rnd, scalars, objs, ports)]
+                elif op == 2:
+                    b.count = pick(rnd, scalars, objs, ports)
+                elif op == 3:
+                    b.handles[rnd.randrange(-2, 10)] = pick(rnd, scalars, objs, ports)
+                elif op == 4:
+                    rte.MbufBurst(0, np.array([rnd.getrandbits(64) for _ in range(4)], np.uint64))
+                else:
+                    list(b), repr(b), b[rnd.randrange(-3, 3):rnd.randrange(-3, 9)]
+            except Exception:
+                pass
+            continue
+    for i in range(CALLS if not name.startswith(("Mbuf.", "MbufBurst.")) else 0):
         if name.startswith("Port."):
             obj = rnd.choice(target)
             fn = getattr(obj, meth)
@@ -134,7 +174,10 @@ def run(name):
             pass
 
 
-names = RTE + ["Port." + m for m in PORT_METHODS]
+MBUF_ATTRS = ["next", "data_off", "data_len", "pkt_len", "nb_segs", "ol_flags", "packet_type",
+              "port", "l2_len", "l3_len", "l4_len", "outer_l2_len", "outer_l3_len", "tso_segsz",
+              "refcnt", "buf_len", "handle", "index", "pool"]
+names = RTE + ["Port." + m for m in PORT_METHODS] + ["Mbuf.attributes", "MbufBurst.operations"]
 failures = []
 for name in names:
     pid = os.fork()
