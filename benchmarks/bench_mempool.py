@@ -21,7 +21,6 @@ warm-up run, timed with time.perf_counter. Not a test: it asserts only that noth
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import sys
@@ -219,9 +218,8 @@ def main(argv=None) -> int:
             "burst": BURST,
             "results": results,
         }
-        with open(args.json, "w") as f:
-            json.dump(doc, f, indent=2)
-            f.write("\n")
+        from pyrtap.compare import write_json_safely   # no symlink is followed
+        write_json_safely(args.json, doc)
     return 0
 
 

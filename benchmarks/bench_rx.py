@@ -16,8 +16,6 @@ Run as root: ``.venv/bin/python benchmarks/bench_rx.py [--seconds 2] [--repeat 3
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import resource
 import secrets
 import statistics
@@ -136,9 +134,8 @@ def main(argv=None) -> int:
             print("%-24s %5d %10.3f %8.1f%% %12.2f %9.2f" % (v, size, med["rx_mpps"], 100 * drop,
                                                           med["cpu_s_per_mframe"], ratio))
     if args.json:
-        os.makedirs(os.path.dirname(args.json) or ".", exist_ok=True)
-        with open(args.json, "w") as f:
-            json.dump({"date": time.strftime("%Y-%m-%d %H:%M"), "args": vars(args), "rows": rows}, f, indent=1)
+        from pyrtap.compare import write_json_safely   # no symlink is followed
+        write_json_safely(args.json, {"date": time.strftime("%Y-%m-%d %H:%M"), "args": vars(args), "rows": rows})
     return 0
 
 

@@ -13,8 +13,6 @@ and net_rtap.
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import statistics
 import sys
 
@@ -77,9 +75,8 @@ def main(argv=None) -> int:
                       "%.3f" % (r["pps_off"] / 1e6), "%+.1f %%" % (100 * r["cost"]))
     Console().print(table)
     if args.json:
-        os.makedirs(os.path.dirname(args.json) or ".", exist_ok=True)
-        with open(args.json, "w") as f:
-            json.dump(rows, f, indent=1)
+        from pyrtap.compare import write_json_safely   # no symlink is followed
+        write_json_safely(args.json, rows)
         print("raw results: " + args.json)
     return 0
 

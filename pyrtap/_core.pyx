@@ -11,7 +11,7 @@ import numpy as np
 cimport numpy as cnp
 
 from cpython.mem cimport PyMem_Malloc, PyMem_Calloc, PyMem_Free
-from libc.errno cimport ENOENT, EINVAL, EOVERFLOW, EAGAIN, ENOMEM
+from libc.errno cimport ENOENT, EINVAL, EOVERFLOW, EAGAIN, ENOMEM, EBADFD
 from libc.stdlib cimport malloc, free
 from libc.stdint cimport uint8_t, uint16_t, uint32_t, uint64_t, uintptr_t, int32_t
 from libc.string cimport memset, memcpy

@@ -220,13 +220,13 @@ cdef class LengthSetter:
     caller verifies the offsets once (compare.py does, through the public API).
     """
     cdef object handles
-    cdef uint64_t *addrs
+    cdef const uint64_t *addrs
     cdef Py_ssize_t size
     cdef Py_ssize_t off16, off32
     cdef uint32_t length
 
     def __cinit__(self, handles, Py_ssize_t off16, Py_ssize_t off32, uint32_t length):
-        cdef uint64_t[::1] view = handles       # type and contiguity check
+        cdef const uint64_t[::1] view = handles     # type and contiguity check (MbufBurst.handles is read-only)
         if length > 0xFFFF:
             raise ValueError("length %d does not fit a 16-bit field" % length)
         self.handles = handles

@@ -969,6 +969,31 @@ def build_parser(prog: str = "python -m pyrtap.compare", **defaults) -> argparse
     return p
 
 
+def write_json_safely(path: str, obj) -> None:
+    """Write ``obj`` as JSON to ``path`` without ever following a symlink planted there.
+
+    The data goes to a fresh temporary file (O_EXCL, O_NOFOLLOW) in the same directory,
+    which then replaces ``path`` by rename(): rename replaces a symlink itself, never
+    its target, so as root in a directory another user can write, no file elsewhere
+    can be overwritten.
+    """
+    path = os.path.abspath(path)
+    d = os.path.dirname(path)
+    os.makedirs(d, exist_ok=True)
+    tmp = os.path.join(d, ".%s.%d.%s.tmp" % (os.path.basename(path), os.getpid(), os.urandom(4).hex()))
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
+    try:
+        with os.fdopen(fd, "w") as f:
+            json.dump(obj, f, indent=1)
+        os.rename(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
 def main(argv: list[str] | None = None, prog: str = "python -m pyrtap.compare", **defaults) -> int:
     from rich.console import Console
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
@@ -1046,9 +1071,7 @@ def main(argv: list[str] | None = None, prog: str = "python -m pyrtap.compare", 
         signal.signal(s, h)
     render(report, out)
     if args.json:
-        os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)
-        with open(args.json, "w") as f:
-            json.dump(report, f, indent=1)
+        write_json_safely(args.json, report)
         err.print("raw results: %s" % args.json)
     return 0
 

@@ -48,12 +48,29 @@ def _parse_devargs(devargs: str) -> tuple[str, dict[str, str]]:
     return name.strip(), args
 
 
+def _iface_user(iface: str | None):
+    """The port whose TAP is the interface called ``iface`` now, or None."""
+    if not iface:
+        return None
+    for other in eth._ports_in_use():
+        tap = getattr(other.ops, "tap", None)
+        try:
+            if tap is not None and tap.name == iface:
+                return other
+        except OSError:         # that port's interface is gone
+            continue
+    return None
+
+
 def rte_dev_probe(devargs: str) -> int:
     """Create one virtual device, e.g. ``"net_rtap0,iface=rt0,persist"`` (``rte_dev_probe``).
 
     Returns 0, -EEXIST for a name in use, -EINVAL for an unknown driver or devargs
     key (logged with the key), or the kernel's -errno when the TAP cannot be made.
     """
+    if not isinstance(devargs, str):
+        log.error("rte_dev_probe: devargs must be a string, got %r", devargs)
+        return -errno.EINVAL
     name, args = _parse_devargs(devargs)
     driver = driver_for(name)
     if driver is None:
@@ -62,6 +79,12 @@ def rte_dev_probe(devargs: str) -> int:
     if eth.rte_eth_dev_get_port_by_name(name) >= 0:
         log.error("%s: device exists", name)
         return -errno.EEXIST
+    if _iface_user(args.get("iface")) is not None:
+        # Checked before opening anything: even a moment attached would take frames.
+        other = _iface_user(args.get("iface"))
+        log.error("%s: interface %s is already used by port %d (%s)", name, args["iface"],
+                  other.port_id, other.name)
+        return -errno.EBUSY
     try:
         ops = driver(name, args)
     except KeyError as e:
@@ -73,6 +96,14 @@ def rte_dev_probe(devargs: str) -> int:
     except OSError as e:
         log.error("%s: %s", name, e)
         return -(e.errno or errno.EIO)
+    for other in eth._ports_in_use():
+        tap = getattr(other.ops, "tap", None)
+        if tap is not None and tap.ifindex == ops.tap.ifindex:
+            # Two ports on one interface would split its traffic between them.
+            ops.tap.close()
+            log.error("%s: interface %s is already used by port %d (%s)", name, ops.tap.created_name,
+                      other.port_id, other.name)
+            return -errno.EBUSY
     if eth._allocate(name, ops) is None:
         ops.tap.close()
         log.error("%s: no free port id (at most %d ports)", name, eth.RTE_MAX_ETHPORTS)
@@ -99,6 +130,10 @@ def rte_eal_init(argv: list[str]) -> int:
     """
     if eal.initialized:
         return -errno.EALREADY
+    if isinstance(argv, (str, bytes)) or not isinstance(argv, (list, tuple)) \
+            or not all(isinstance(a, str) for a in argv):
+        log.error("EAL: argv must be a list of strings, got %r", argv)
+        return -errno.EINVAL
     i, vdevs, opts = 1, [], {}
     while i < len(argv):
         arg = argv[i]
@@ -165,7 +200,11 @@ def rte_eal_cleanup() -> int:
         eth.rte_eth_dev_close(port_id)
     events.stop_listener()      # the link-event thread and its sockets
     for mp in mempool.rte_mempool_list():
-        mempool.rte_mempool_free(mp)
+        if mempool.rte_mempool_free(mp) < 0:
+            # Clones in another pool use its buffers: everything goes now, and every mbuf
+            # left anywhere is dead, so nothing can reach the released buffers.
+            mempool._pools.pop(mp.name, None)
+            mp._release()
     lcore.shutdown()
     eal.__init__()
     return 0

@@ -7,6 +7,7 @@ table and queue objects; the burst calls go straight to the Cython fast-path tab
 from __future__ import annotations
 
 import errno
+import operator
 import logging
 
 from . import _core, events
@@ -48,7 +49,12 @@ def _release(dev: EthDev) -> None:
 
 
 def _dev(port_id) -> EthDev | None:
-    if isinstance(port_id, int) and 0 <= port_id < RTE_MAX_ETHPORTS:
+    if not isinstance(port_id, int):
+        try:
+            port_id = operator.index(port_id)     # numpy integers too; never a float or a bool-like str
+        except TypeError:
+            return None
+    if 0 <= port_id < RTE_MAX_ETHPORTS:
         return _ports[port_id]
     return None
 
@@ -162,6 +168,31 @@ def _check_queue_setup(dev: EthDev | None, queue_id: int, nb: int, what: str) ->
     return 0
 
 
+def _index(v):
+    """``v`` as an int when it is an integer (numpy integers too, not bools' strings or
+    floats), else None."""
+    if isinstance(v, int):
+        return v
+    try:
+        return operator.index(v)
+    except TypeError:
+        return None
+
+
+def _check_conf_args(dev: EthDev, what: str, socket_id, qconf, conf_type) -> int:
+    """socket_id an integer (SOCKET_ID_ANY = -1 or a node), the queue conf None or the
+    right rte_eth_*conf: anything else was accepted silently."""
+    sid = _index(socket_id)
+    if sid is None or sid < -1:
+        log.error("port %d: %s queue socket_id %r is not a NUMA node or SOCKET_ID_ANY", dev.port_id, what, socket_id)
+        return -errno.EINVAL
+    if qconf is not None and not isinstance(qconf, conf_type):
+        log.error("port %d: %s queue conf must be None or %s, not %s", dev.port_id, what,
+                  conf_type.__name__, type(qconf).__name__)
+        return -errno.EINVAL
+    return 0
+
+
 def _check_queue_offloads(dev: EthDev, what: str, qconf, port_offloads: int, queue_capa: int) -> int:
     """DPDK's rule: a queue may add only offloads of the queue-level capabilities."""
     extra = (getattr(qconf, "offloads", 0) or 0) & ~port_offloads
@@ -188,7 +219,12 @@ def rte_eth_rx_queue_setup(port_id: int, rx_queue_id: int, nb_rx_desc: int, sock
     ``nb_rx_desc == 0`` takes the driver's default ring size.
     """
     dev = _dev(port_id)
+    rx_queue_id = _index(rx_queue_id) if _index(rx_queue_id) is not None else rx_queue_id
+    nb_rx_desc = _index(nb_rx_desc) if _index(nb_rx_desc) is not None else nb_rx_desc
     rc = _check_queue_setup(dev, rx_queue_id, dev.nb_rx_queues if dev else 0, "Rx")
+    if rc < 0:
+        return rc
+    rc = _check_conf_args(dev, "Rx", socket_id, rx_conf, rte_eth_rxconf)
     if rc < 0:
         return rc
     if not isinstance(mb_pool, _core.Mempool) or mb_pool.freed:
@@ -209,7 +245,12 @@ def rte_eth_rx_queue_setup(port_id: int, rx_queue_id: int, nb_rx_desc: int, sock
 def rte_eth_tx_queue_setup(port_id: int, tx_queue_id: int, nb_tx_desc: int, socket_id: int, tx_conf) -> int:
     """Allocate a Tx queue (``rte_eth_tx_queue_setup``)."""
     dev = _dev(port_id)
+    tx_queue_id = _index(tx_queue_id) if _index(tx_queue_id) is not None else tx_queue_id
+    nb_tx_desc = _index(nb_tx_desc) if _index(nb_tx_desc) is not None else nb_tx_desc
     rc = _check_queue_setup(dev, tx_queue_id, dev.nb_tx_queues if dev else 0, "Tx")
+    if rc < 0:
+        return rc
+    rc = _check_conf_args(dev, "Tx", socket_id, tx_conf, rte_eth_txconf)
     if rc < 0:
         return rc
     info = rte_eth_dev_info()
@@ -241,6 +282,10 @@ def rte_eth_dev_start(port_id: int) -> int:
     missing += [("Tx", i) for i, q in enumerate(dev.tx_queues) if q is None]
     if missing:
         log.error("port %d: queues not set up: %s", port_id, ", ".join("%s %d" % m for m in missing))
+        return -errno.EINVAL
+    freed = [i for i, q in enumerate(dev.rx_queues) if q.pool.freed]
+    if freed:
+        log.error("port %d: the pool of Rx queue(s) %s was freed", port_id, freed)
         return -errno.EINVAL
     rc = dev.ops.dev_start(dev)
     if rc < 0:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import errno
 import logging
+import operator
 import os
 
 import numpy as np
@@ -54,6 +55,22 @@ def rte_pktmbuf_pool_create(name: str, n: int, cache_size: int, priv_size: int,
     pool, or None with ``rte_errno()`` set: EEXIST for a name in use, EINVAL for bad
     sizes (each logged with the reason). ``socket_id`` is accepted and ignored.
     """
+    for what, v in (("n", n), ("cache_size", cache_size), ("priv_size", priv_size),
+                    ("data_room_size", data_room_size), ("socket_id", socket_id)):
+        if not isinstance(v, int) or isinstance(v, bool):
+            try:
+                v = operator.index(v)       # numpy integers; never a float, truncated silently
+            except TypeError:
+                _fail(errno.EINVAL, "%s must be an integer, got %r", what, v)
+                return None
+        if what == "n":
+            n = v
+        elif what == "cache_size":
+            cache_size = v
+        elif what == "priv_size":
+            priv_size = v
+        elif what == "data_room_size":
+            data_room_size = v
     if not isinstance(name, str) or not name or len(name) >= RTE_MEMPOOL_NAMESIZE:
         _fail(errno.EINVAL, "pool name must be 1 to %d characters, got %r", RTE_MEMPOOL_NAMESIZE - 1, name)
         return None
@@ -63,8 +80,9 @@ def rte_pktmbuf_pool_create(name: str, n: int, cache_size: int, priv_size: int,
     if not 0 < n < 1 << 24:
         _fail(errno.EINVAL, "pool %r: n must be between 1 and %d, got %d", name, (1 << 24) - 1, n)
         return None
-    if priv_size < 0 or priv_size % RTE_MBUF_PRIV_ALIGN:
-        _fail(errno.EINVAL, "pool %r: priv_size %d is not a multiple of %d", name, priv_size, RTE_MBUF_PRIV_ALIGN)
+    if priv_size < 0 or priv_size % RTE_MBUF_PRIV_ALIGN or priv_size > 0xFFFF:
+        _fail(errno.EINVAL, "pool %r: priv_size %d must be a multiple of %d below 65536 (DPDK's is 16-bit)",
+              name, priv_size, RTE_MBUF_PRIV_ALIGN)
         return None
     if not RTE_PKTMBUF_HEADROOM <= data_room_size <= 0xFFFF:
         _fail(errno.EINVAL, "pool %r: data_room_size %d must be between the headroom (%d) and 65535",
@@ -75,6 +93,11 @@ def rte_pktmbuf_pool_create(name: str, n: int, cache_size: int, priv_size: int,
         _fail(errno.EINVAL, "pool %r: cache_size %d is too large for %d mbufs", name, cache_size, n)
         return None
     total = _core._pool_layout(n, priv_size, data_room_size)[4]
+    limit = _memory_limit()
+    if total > limit:
+        # Refused before allocating: MAP_POPULATE would try to fault it all in.
+        _fail(errno.ENOMEM, "pool %r: %d bytes is more than the memory available (%d)", name, total, limit)
+        return None
     fd = os.memfd_create("pyrtap-pool-" + name, os.MFD_CLOEXEC)
     try:
         os.ftruncate(fd, total)
@@ -83,7 +106,8 @@ def rte_pktmbuf_pool_create(name: str, n: int, cache_size: int, priv_size: int,
         os.close(fd)
         _fail(e.errno if isinstance(e, OSError) and e.errno else errno.ENOMEM, "pool %r: %s", name, e)
         return None
-    mp.meta = np.frombuffer(mp.mapping, dtype=MBUF_DTYPE, count=n, offset=_core._pool_layout(n, priv_size, data_room_size)[0])
+    # Read-only: the metadata changes only through the checked calls and setters.
+    mp.meta = np.frombuffer(_core._ReadOnlyMapping(mp.mapping), dtype=MBUF_DTYPE, count=n, offset=_core._pool_layout(n, priv_size, data_room_size)[0])
     _pools[name] = mp
     return mp
 
@@ -97,7 +121,7 @@ def rte_mempool_lookup(name: str) -> Mempool | None:
 
 
 def rte_mempool_avail_count(mp: Mempool) -> int:
-    """Mbufs free in the pool (``rte_mempool_avail_count``)."""
+    """Mbufs free in the pool (``rte_mempool_avail_count``); ValueError once it is freed."""
     return mp.avail_count()
 
 
@@ -116,17 +140,42 @@ def rte_mempool_empty(mp: Mempool) -> int:
     return int(mp.avail_count() == 0)
 
 
-def rte_mempool_free(mp: Mempool | None) -> None:
-    """Release a pool (``rte_mempool_free``); None is ignored.
+def _memory_limit() -> int:
+    """Bytes a pool may take: half the machine's RAM plus swap (a pool faults it all in)."""
+    try:
+        with open("/proc/meminfo") as f:
+            info = {line.split(":")[0]: int(line.split()[1]) * 1024 for line in f}
+        return (info["MemTotal"] + info.get("SwapTotal", 0)) // 2
+    except (OSError, KeyError, ValueError, IndexError):
+        return 1 << 34
 
-    Its name can be reused at once. Mbufs still allocated from it become invalid,
-    as in DPDK; their memory stays mapped while a Python object refers to it.
+
+def rte_mempool_free(mp: Mempool | None) -> int:
+    """Release a pool (``rte_mempool_free``); None is ignored. Returns 0, or -EBUSY
+    (nothing done) while a started port's Rx queue receives into it: DPDK leaves that
+    undefined, here the queue would write into released memory. -EINVAL for a non-pool.
+
+    Its name can be reused at once. Mbufs still allocated from it become invalid
+    (every call refuses them); their memory stays mapped while a Python object
+    (an Mbuf, an MbufBurst) refers to it.
     """
     if mp is None:
-        return
+        return 0
+    if not isinstance(mp, Mempool):
+        return -errno.EINVAL
+    if mp.users:
+        log.error("rte_mempool_free: pool %r is used by %d started Rx queue(s)", mp.name, mp.users)
+        return -errno.EBUSY
+    if not mp.freed:
+        clones = mp._clones_elsewhere()
+        if clones:
+            log.error("rte_mempool_free: %d clone(s) in other pools still use pool %r's buffers",
+                      clones, mp.name)
+            return -errno.EBUSY
     if _pools.get(mp.name) is mp:
         del _pools[mp.name]
     mp._release()
+    return 0
 
 
 def rte_mempool_list() -> list[Mempool]:

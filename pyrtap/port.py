@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 
+from . import _core
 from . import eal
 from . import ethdev_api as eth
 from . import events
@@ -91,7 +92,17 @@ class Port:
         return eth.rte_eth_rx_burst(self.port_id, queue_id, pkts, len(pkts) if nb_pkts is None else nb_pkts)
 
     def tx_burst(self, pkts, nb_pkts: int | None = None, queue_id: int = 0) -> int:
-        return eth.rte_eth_tx_burst(self.port_id, queue_id, pkts, len(pkts) if nb_pkts is None else nb_pkts)
+        """Send ``pkts[0:nb_pkts]``; by default what an MbufBurst holds (its ``count``,
+        not its capacity) or the whole list. Raises ValueError for a burst holding
+        something the application may not send (an empty slot, a freed mbuf, ...)."""
+        if nb_pkts is None:
+            nb_pkts = pkts.count if isinstance(pkts, _core.MbufBurst) else len(pkts)
+        rc = eth.rte_eth_tx_burst(self.port_id, queue_id, pkts, nb_pkts)
+        if rc < 0:
+            raise ValueError("port %d (%s): tx_burst refused the burst: an empty slot, an mbuf "
+                             "the application does not own, or nb_segs not the chain's length"
+                             % (self.port_id, self.name))
+        return rc
 
     # ---- Rx interrupts and asyncio (docs/events.md) -------------------------------
     #

@@ -73,7 +73,15 @@ cdef class Mbuf:
 
     @next.setter
     def next(self, value):
-        self.m.next = 0 if value is None else pyrtap_mbuf_ref(unwrap(value))
+        cdef pyrtap_mbuf *m = _live(self)
+        cdef pyrtap_mbuf *t
+        if value is None:
+            m.next = 0
+            return
+        t = unwrap(value)
+        if chain_has(t, m):
+            raise ValueError("linking mbuf %d to mbuf %d would make a cyclic chain" % (m.idx, t.idx))
+        m.next = pyrtap_mbuf_ref(t)
 
     @property
     def data_off(self):
@@ -81,9 +89,11 @@ cdef class Mbuf:
 
     @data_off.setter
     def data_off(self, uint16_t v):
-        if v > self.m.buf_len:
-            raise ValueError("data_off %d is beyond buf_len %d" % (v, self.m.buf_len))
-        self.m.data_off = v
+        cdef pyrtap_mbuf *m = _live(self)
+        if <uint32_t>v + m.data_len > m.buf_len:
+            raise ValueError("data_off %d does not fit: data_len %d, buf_len %d"
+                             % (v, m.data_len, m.buf_len))
+        m.data_off = v
 
     @property
     def data_len(self):
@@ -91,10 +101,11 @@ cdef class Mbuf:
 
     @data_len.setter
     def data_len(self, uint16_t v):
-        if <uint32_t>self.m.data_off + v > self.m.buf_len:
+        cdef pyrtap_mbuf *m = _live(self)
+        if <uint32_t>m.data_off + v > m.buf_len:
             raise ValueError("data_len %d does not fit: data_off %d, buf_len %d"
-                             % (v, self.m.data_off, self.m.buf_len))
-        self.m.data_len = v
+                             % (v, m.data_off, m.buf_len))
+        m.data_len = v
 
     @property
     def pkt_len(self):
@@ -102,7 +113,13 @@ cdef class Mbuf:
 
     @pkt_len.setter
     def pkt_len(self, uint32_t v):
-        self.m.pkt_len = v
+        cdef pyrtap_mbuf *m = _live(self)
+        cdef uint64_t total = 0
+        if chain_walk(m, &total) == 0:
+            raise ValueError("mbuf %d heads a cyclic chain" % m.idx)
+        if v > total:
+            raise ValueError("pkt_len %d is longer than the chain's data (%d bytes)" % (v, total))
+        m.pkt_len = v
 
     @property
     def nb_segs(self):
@@ -110,7 +127,7 @@ cdef class Mbuf:
 
     @nb_segs.setter
     def nb_segs(self, uint16_t v):
-        self.m.nb_segs = v
+        _live(self).nb_segs = v
 
     @property
     def ol_flags(self):
@@ -118,7 +135,7 @@ cdef class Mbuf:
 
     @ol_flags.setter
     def ol_flags(self, uint64_t v):
-        self.m.ol_flags = v
+        _live(self).ol_flags = v
 
     @property
     def packet_type(self):
@@ -126,7 +143,7 @@ cdef class Mbuf:
 
     @packet_type.setter
     def packet_type(self, uint32_t v):
-        self.m.packet_type = v
+        _live(self).packet_type = v
 
     @property
     def port(self):
@@ -134,7 +151,7 @@ cdef class Mbuf:
 
     @port.setter
     def port(self, uint16_t v):
-        self.m.port = v
+        _live(self).port = v
 
     @property
     def l2_len(self):
@@ -142,7 +159,7 @@ cdef class Mbuf:
 
     @l2_len.setter
     def l2_len(self, uint16_t v):
-        self.m.l2_len = v
+        _live(self).l2_len = v
 
     @property
     def l3_len(self):
@@ -150,7 +167,7 @@ cdef class Mbuf:
 
     @l3_len.setter
     def l3_len(self, uint16_t v):
-        self.m.l3_len = v
+        _live(self).l3_len = v
 
     @property
     def l4_len(self):
@@ -158,7 +175,7 @@ cdef class Mbuf:
 
     @l4_len.setter
     def l4_len(self, uint16_t v):
-        self.m.l4_len = v
+        _live(self).l4_len = v
 
     @property
     def outer_l2_len(self):
@@ -166,7 +183,7 @@ cdef class Mbuf:
 
     @outer_l2_len.setter
     def outer_l2_len(self, uint16_t v):
-        self.m.outer_l2_len = v
+        _live(self).outer_l2_len = v
 
     @property
     def outer_l3_len(self):
@@ -174,7 +191,7 @@ cdef class Mbuf:
 
     @outer_l3_len.setter
     def outer_l3_len(self, uint16_t v):
-        self.m.outer_l3_len = v
+        _live(self).outer_l3_len = v
 
     @property
     def tso_segsz(self):
@@ -182,7 +199,7 @@ cdef class Mbuf:
 
     @tso_segsz.setter
     def tso_segsz(self, uint16_t v):
-        self.m.tso_segsz = v
+        _live(self).tso_segsz = v
 
 
 cdef inline object wrap(pyrtap_mbuf *m):
@@ -194,6 +211,49 @@ cdef inline object wrap(pyrtap_mbuf *m):
     o.m = m
     o._pool = <Mempool>g_pool_objs[m.pool_id]
     return o
+
+
+STATE_NAMES = ("free", "allocated", "owned by a queue", "of a freed pool")
+
+
+cdef inline pyrtap_mbuf *_live(Mbuf o) except NULL:
+    """The metadata of an mbuf the application owns: allocated, its pool alive."""
+    cdef pyrtap_mbuf *m = unwrap(o)
+    if m.state != PYRTAP_MBUF_ALLOCATED:
+        raise ValueError("mbuf %d of pool %r is %s" % (m.idx, o._pool.name, STATE_NAMES[m.state & 3]))
+    return m
+
+
+cdef inline pyrtap_mbuf *unwrap_live(object o) except NULL:
+    if type(o) is not Mbuf:
+        raise TypeError("expected an Mbuf, got %s" % type(o).__name__)
+    return _live(<Mbuf>o)
+
+
+cdef uint32_t chain_walk(pyrtap_mbuf *m, uint64_t *data_bytes) noexcept nogil:
+    """Segments in the chain from ``m`` (adding their data_len to ``data_bytes``), or 0
+    when the walk exceeds every mbuf in existence: a cycle."""
+    cdef uint64_t left = g_mbufs_total + 1
+    cdef uint32_t n = 0
+    while m != NULL:
+        if left == 0:
+            return 0
+        left -= 1
+        n += 1
+        data_bytes[0] += m.data_len
+        m = pyrtap_mbuf_next(m)
+    return n
+
+
+cdef bint chain_has(pyrtap_mbuf *m, pyrtap_mbuf *x) noexcept nogil:
+    """Whether ``x`` is a segment of the chain from ``m`` (True too for a cyclic chain)."""
+    cdef uint64_t left = g_mbufs_total + 1
+    while m != NULL:
+        if m == x or left == 0:
+            return True
+        left -= 1
+        m = pyrtap_mbuf_next(m)
+    return False
 
 
 cdef inline pyrtap_mbuf *unwrap(object o) except NULL:
@@ -211,6 +271,8 @@ cdef inline pyrtap_mbuf *unwrap(object o) except NULL:
 cdef object _view(pyrtap_mbuf *m, uint32_t off, uint32_t length):
     """Writable numpy view of ``length`` bytes at data offset ``off`` of segment ``m``."""
     cdef pyrtap_mbuf *d = pyrtap_mbuf_deref(m.attached) if m.attached else m
+    if d == NULL:
+        raise ValueError("mbuf %d is a clone of an mbuf whose pool was freed" % m.idx)
     cdef Mempool owner = <Mempool>g_pool_objs[d.pool_id]
     cdef Py_ssize_t start = <Py_ssize_t>(pyrtap_mbuf_buf(m) - owner.pool.data) + m.data_off + off
     return owner.data[start:start + length]
@@ -221,10 +283,13 @@ cdef bytes _read(pyrtap_mbuf *m, uint32_t off, uint32_t length):
     cdef bytearray out = bytearray(length)
     cdef uint8_t *dst = out
     cdef uint32_t n
-    while m != NULL and off >= m.data_len:
+    cdef uint64_t left = g_mbufs_total + 1
+    while m != NULL and off >= m.data_len and left:
         off -= m.data_len
         m = pyrtap_mbuf_next(m)
-    while m != NULL and length:
+        left -= 1
+    while m != NULL and length and left:
+        left -= 1
         n = m.data_len - off
         if n > length:
             n = length
@@ -238,9 +303,11 @@ cdef bytes _read(pyrtap_mbuf *m, uint32_t off, uint32_t length):
 
 cdef inline pyrtap_mbuf *last_seg(pyrtap_mbuf *m) noexcept nogil:
     cdef pyrtap_mbuf *n = pyrtap_mbuf_next(m)
-    while n != NULL:
+    cdef uint64_t left = g_mbufs_total
+    while n != NULL and left:
         m = n
         n = pyrtap_mbuf_next(m)
+        left -= 1
     return m
 
 
@@ -275,11 +342,12 @@ def rte_pktmbuf_free(m):
         return
     cdef pyrtap_mbuf *p = unwrap(m)
     cdef free_batch b
-    batch_init(&b)
+    batch_init(&b, False)
     batch_free_chain(&b, p)
     batch_flush(&b)
     if b.errors:
-        raise RuntimeError("double free: mbuf %d of pool %r is already free" % (p.idx, (<Mbuf>m)._pool.name))
+        raise RuntimeError("double free: mbuf %d of pool %r (or a segment) is not the application's: %s"
+                           % (p.idx, (<Mbuf>m)._pool.name, STATE_NAMES[p.state & 3]))
 
 
 def rte_pktmbuf_free_seg(m):
@@ -288,11 +356,12 @@ def rte_pktmbuf_free_seg(m):
         return
     cdef pyrtap_mbuf *p = unwrap(m)
     cdef free_batch b
-    batch_init(&b)
+    batch_init(&b, False)
     batch_free_seg(&b, p)
     batch_flush(&b)
     if b.errors:
-        raise RuntimeError("double free: mbuf %d of pool %r is already free" % (p.idx, (<Mbuf>m)._pool.name))
+        raise RuntimeError("double free: mbuf %d of pool %r (or a segment) is not the application's: %s"
+                           % (p.idx, (<Mbuf>m)._pool.name, STATE_NAMES[p.state & 3]))
 
 
 def rte_pktmbuf_mtod(m):
@@ -330,7 +399,7 @@ def rte_pktmbuf_data_len(m):
 
 def rte_pktmbuf_append(m, uint32_t n):
     """Grow the packet at its tail (``rte_pktmbuf_append``): view of the new bytes, or None."""
-    cdef pyrtap_mbuf *head = unwrap(m)
+    cdef pyrtap_mbuf *head = unwrap_live(m)
     cdef pyrtap_mbuf *last = last_seg(head)
     cdef uint32_t off = last.data_len
     if n > <uint32_t>(last.buf_len - last.data_off - last.data_len):
@@ -342,7 +411,7 @@ def rte_pktmbuf_append(m, uint32_t n):
 
 def rte_pktmbuf_prepend(m, uint32_t n):
     """Grow the packet at its head (``rte_pktmbuf_prepend``): view of the new bytes, or None."""
-    cdef pyrtap_mbuf *p = unwrap(m)
+    cdef pyrtap_mbuf *p = unwrap_live(m)
     if n > p.data_off:
         return None
     p.data_off -= n
@@ -356,7 +425,7 @@ def rte_pktmbuf_adj(m, uint32_t n):
 
     Returns a view of the first segment's remaining data, or None if ``n`` exceeds it.
     """
-    cdef pyrtap_mbuf *p = unwrap(m)
+    cdef pyrtap_mbuf *p = unwrap_live(m)
     if n > p.data_len:
         return None
     p.data_off += n
@@ -367,7 +436,7 @@ def rte_pktmbuf_adj(m, uint32_t n):
 
 def rte_pktmbuf_trim(m, uint32_t n):
     """Remove ``n`` bytes from the end of the last segment (``rte_pktmbuf_trim``): 0 or -1."""
-    cdef pyrtap_mbuf *head = unwrap(m)
+    cdef pyrtap_mbuf *head = unwrap_live(m)
     cdef pyrtap_mbuf *last = last_seg(head)
     if n > last.data_len:
         return -1
@@ -378,10 +447,12 @@ def rte_pktmbuf_trim(m, uint32_t n):
 
 def rte_pktmbuf_chain(head, tail):
     """Append chain ``tail`` to chain ``head`` (``rte_pktmbuf_chain``): 0 or -EOVERFLOW."""
-    cdef pyrtap_mbuf *h = unwrap(head)
-    cdef pyrtap_mbuf *t = unwrap(tail)
+    cdef pyrtap_mbuf *h = unwrap_live(head)
+    cdef pyrtap_mbuf *t = unwrap_live(tail)
     if h == t:
         raise ValueError("cannot chain an mbuf to itself")
+    if chain_has(t, h) or chain_has(h, t):
+        return -EINVAL          # the link would close a cycle (or share a segment)
     if <uint32_t>h.nb_segs + t.nb_segs > RTE_MBUF_MAX_NB_SEGS:
         return -EOVERFLOW
     last_seg(h).next = pyrtap_mbuf_ref(t)
@@ -405,21 +476,43 @@ def rte_mbuf_refcnt_read(m):
 
 
 def rte_mbuf_refcnt_set(m, uint16_t v):
-    """Set one segment's reference count (``rte_mbuf_refcnt_set``)."""
-    unwrap(m).refcnt = v
+    """Set one segment's reference count (``rte_mbuf_refcnt_set``).
+
+    0 is refused (ValueError): the mbuf could then never be freed."""
+    cdef pyrtap_mbuf *p = unwrap_live(m)
+    if v == 0:
+        raise ValueError("a reference count of 0 would leak mbuf %d" % p.idx)
+    p.refcnt = v
 
 
 def rte_mbuf_refcnt_update(m, int v):
-    """Add ``v`` to one segment's reference count, returning the new value (``rte_mbuf_refcnt_update``)."""
-    return pyrtap_refcnt_add(&unwrap(m).refcnt, v)
+    """Add ``v`` to one segment's reference count, returning the new value (``rte_mbuf_refcnt_update``).
+
+    A result below 1 or above 65535 is refused (ValueError): it would leak the mbuf or
+    wrap the count."""
+    cdef pyrtap_mbuf *p = unwrap_live(m)
+    cdef int now = pyrtap_refcnt_read(&p.refcnt)
+    if now + v < 1 or now + v > 0xFFFF:
+        raise ValueError("reference count %d%+d of mbuf %d is out of range 1..65535" % (now, v, p.idx))
+    return pyrtap_refcnt_add(&p.refcnt, v)
 
 
 def rte_pktmbuf_refcnt_update(m, int v):
     """Add ``v`` to the reference count of every segment (``rte_pktmbuf_refcnt_update``)."""
-    cdef pyrtap_mbuf *p = unwrap(m)
-    while p != NULL:
+    cdef pyrtap_mbuf *p = unwrap_live(m)
+    cdef pyrtap_mbuf *s = p
+    cdef uint64_t left = g_mbufs_total
+    while s != NULL and left:
+        if pyrtap_refcnt_read(&s.refcnt) + v < 1 or pyrtap_refcnt_read(&s.refcnt) + v > 0xFFFF:
+            raise ValueError("reference count %d%+d of a segment is out of range 1..65535"
+                             % (pyrtap_refcnt_read(&s.refcnt), v))
+        s = pyrtap_mbuf_next(s)
+        left -= 1
+    left = g_mbufs_total
+    while p != NULL and left:
         pyrtap_refcnt_add(&p.refcnt, v)
         p = pyrtap_mbuf_next(p)
+        left -= 1
 
 
 cdef void _copy_offload_fields(pyrtap_mbuf *dst, pyrtap_mbuf *src) noexcept nogil:
@@ -453,8 +546,11 @@ def rte_pktmbuf_clone(m, mp):
     Each direct segment's reference count goes up by one; None with ENOENT when ``mp`` runs out.
     """
     global pyrtap_errno_value
-    cdef pyrtap_mbuf *md = unwrap(m)
+    cdef pyrtap_mbuf *md = unwrap_live(m)
     cdef Mempool pool = _pool_arg(mp)
+    cdef uint64_t total = 0
+    if chain_walk(md, &total) == 0:
+        raise ValueError("mbuf %d heads a cyclic chain" % md.idx)
     cdef pyrtap_mbuf *head = pool_get(&pool.pool)
     cdef pyrtap_mbuf *mi = head
     cdef pyrtap_mbuf *seg = md
@@ -464,6 +560,11 @@ def rte_pktmbuf_clone(m, mp):
         pyrtap_errno_value = ENOENT
         return None
     while True:
+        if seg.attached and pyrtap_mbuf_deref(seg.attached) == NULL:
+            batch_init(&b)
+            batch_free_chain(&b, head)
+            batch_flush(&b)
+            raise ValueError("mbuf %d is a clone of an mbuf whose pool was freed" % seg.idx)
         _attach(mi, seg)
         seg = pyrtap_mbuf_next(seg)
         if seg == NULL:
@@ -488,18 +589,23 @@ def rte_pktmbuf_copy(m, mp, uint32_t off=0, uint32_t length=0xFFFFFFFF):
     Returns None when ``off`` is past the packet or ``mp`` runs out (``rte_errno()`` says which).
     """
     global pyrtap_errno_value
-    cdef pyrtap_mbuf *src = unwrap(m)
+    cdef pyrtap_mbuf *src = unwrap_live(m)
     cdef Mempool pool = _pool_arg(mp)
     cdef pyrtap_mbuf *head
     cdef pyrtap_mbuf *dst
     cdef pyrtap_mbuf *nxt
-    cdef uint32_t n, room
+    cdef uint32_t n, room, avail
+    cdef uint64_t total = 0
     cdef free_batch b
-    if off >= src.pkt_len and not (off == 0 and src.pkt_len == 0):
+    if chain_walk(src, &total) == 0:
+        raise ValueError("mbuf %d heads a cyclic chain" % src.idx)
+    # Copy what the chain holds, even when pkt_len claims more.
+    avail = src.pkt_len if src.pkt_len < total else <uint32_t>total
+    if off >= avail and not (off == 0 and avail == 0):
         pyrtap_errno_value = EINVAL
         return None
-    if length > src.pkt_len - off:
-        length = src.pkt_len - off
+    if length > avail - off:
+        length = avail - off
     head = pool_get(&pool.pool)
     if head == NULL:
         pyrtap_errno_value = ENOENT
@@ -510,7 +616,7 @@ def rte_pktmbuf_copy(m, mp, uint32_t off=0, uint32_t length=0xFFFFFFFF):
     while src != NULL and off >= src.data_len:
         off -= src.data_len
         src = pyrtap_mbuf_next(src)
-    while length:
+    while length and src != NULL:
         room = dst.buf_len - dst.data_off - dst.data_len
         if room == 0:
             nxt = pool_get(&pool.pool)

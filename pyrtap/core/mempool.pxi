@@ -18,6 +18,14 @@ cdef extern from "Python.h":
 
 cdef object g_pool_objs = [None] * PYRTAP_MAX_POOLS   # pool id -> Mempool
 
+# Mbufs in all live pools: no chain can be longer, so every chain walk stops there
+# (a cycle made behind the API's back must not hang the process with the GIL held).
+cdef uint64_t g_mbufs_total = 0
+
+# Started queues receiving into each pool (by pool id), counted by fp_ops_set/clear:
+# rte_mempool_free refuses such a pool with -EBUSY.
+cdef uint32_t g_pool_users[PYRTAP_MAX_POOLS]
+
 
 def rte_errno():
     """Positive errno of the last failed call that returns an object (DPDK's ``rte_errno``)."""
@@ -56,6 +64,22 @@ cdef class _Mapping:
         pass
 
 
+cdef class _ReadOnlyMapping:
+    """The same memory as a _Mapping, exported read-only: numpy views made from it
+    (``Mempool.meta``) cannot be made writable again, so Python cannot write a
+    metadata field behind the checks (a data_off past the buffer, a raw next link)."""
+    cdef readonly _Mapping mapping
+
+    def __cinit__(self, _Mapping mapping):
+        self.mapping = mapping
+
+    def __getbuffer__(self, Py_buffer *buffer, int flags):
+        PyBuffer_FillInfo(buffer, self, self.mapping.addr, self.mapping.size, 1, flags)
+
+    def __releasebuffer__(self, Py_buffer *buffer):
+        pass
+
+
 cdef class Mempool:
     """A packet-mbuf pool (DPDK's ``struct rte_mempool``). Create with ``rte_pktmbuf_pool_create``."""
     cdef pyrtap_pool pool
@@ -88,10 +112,19 @@ cdef class Mempool:
         return self.pool.hdr.cache_size
 
     def avail_count(self):
+        if self.freed:
+            raise ValueError("mempool %r was freed" % self.name)
         return self.pool.hdr.top
 
     def in_use_count(self):
+        if self.freed:
+            raise ValueError("mempool %r was freed" % self.name)
         return self.pool.n - self.pool.hdr.top
+
+    @property
+    def users(self):
+        """Started Rx queues receiving into this pool (rte_mempool_free refuses it meanwhile)."""
+        return 0 if self.freed else g_pool_users[self.pool.pool_id]
 
     def stats(self):
         """Per-pool counters (DPDK's ``rte_mempool_dump`` figures) as a dict."""
@@ -107,14 +140,40 @@ cdef class Mempool:
         return "<Mempool %r id=%d size=%d avail=%d>" % (
             self.name, self.pool.pool_id, self.pool.n, self.pool.hdr.top if not self.freed else -1)
 
+    def _clones_elsewhere(self):
+        """Mbufs of other live pools that are clones of this pool's mbufs (their data is
+        here): freeing this pool would leave them pointing at released buffers."""
+        cdef int i
+        cdef uint32_t k, n = 0
+        cdef pyrtap_pool *p
+        cdef pyrtap_mbuf *m
+        cdef uint32_t me = self.pool.pool_id + 1
+        for i in range(PYRTAP_MAX_POOLS):
+            p = pyrtap_pools[i]
+            if p == NULL or p == &self.pool:
+                continue
+            for k in range(p.n):
+                m = &p.meta[k]
+                if (m.attached and m.state != PYRTAP_MBUF_FREE and ((m.attached >> 32) & 0xFFFF) == me
+                        and (m.attached >> 48) == self.pool.gen):
+                    n += 1
+        return n
+
     def _release(self):
         """Forget the pool: its id becomes free and its memfd is closed.
 
         The mapping itself lives on while any view or Mbuf refers to it.
         """
+        global g_mbufs_total
+        cdef uint32_t i
         if self.freed:
             return
         self.freed = True
+        # Mbufs still referred to (an Mbuf, an MbufBurst keep the mapping) are dead now:
+        # every free, Tx and mutating call checks the state byte and refuses them.
+        for i in range(self.pool.n):
+            self.pool.meta[i].state = PYRTAP_MBUF_DEAD
+        g_mbufs_total -= self.pool.n
         pyrtap_pools[self.pool.pool_id] = NULL
         g_pool_objs[self.pool.pool_id] = None
         if self.fd >= 0:
@@ -142,6 +201,7 @@ def _pool_layout(uint32_t n, uint32_t priv_size, uint32_t data_room):
 cdef Mempool _attach_pool(int fd, bint init, str name, uint32_t n, uint32_t cache_size,
                           uint32_t priv_size, uint32_t data_room, int pool_id):
     """Map a pool's memfd and register it; with ``init`` lay out a new pool first."""
+    global g_mbufs_total, pyrtap_pool_gen_next
     cdef uint64_t meta_off, stack_off, data_off, stride, total
     meta_off, stack_off, data_off, stride, total = _pool_layout(n, priv_size, data_room)
     cdef Mempool mp = Mempool.__new__(Mempool)
@@ -166,6 +226,8 @@ cdef Mempool _attach_pool(int fd, bint init, str name, uint32_t n, uint32_t cach
         h.total_size = total
         h.pool_id = pool_id
         h.cache_size = cache_size
+        h.gen = pyrtap_pool_gen_next
+        pyrtap_pool_gen_next = <uint16_t>(pyrtap_pool_gen_next + 1) or 1
     elif h.magic != PYRTAP_POOL_MAGIC:
         raise ValueError("memory of pool %r is not a pyrtap pool" % name)
     mp.pool.hdr = h
@@ -177,6 +239,7 @@ cdef Mempool _attach_pool(int fd, bint init, str name, uint32_t n, uint32_t cach
     mp.pool.priv_size = priv_size
     mp.pool.data_room = data_room
     mp.pool.pool_id = pool_id
+    mp.pool.gen = <uint16_t>h.gen
     if init:
         for i in range(n):
             m = &mp.pool.meta[i]
@@ -193,6 +256,8 @@ cdef Mempool _attach_pool(int fd, bint init, str name, uint32_t n, uint32_t cach
     mp.data = np.frombuffer(mp.mapping, dtype=np.uint8, count=n * stride, offset=data_off)
     pyrtap_pools[pool_id] = &mp.pool
     g_pool_objs[pool_id] = mp
+    g_pool_users[pool_id] = 0
+    g_mbufs_total += n
     return mp
 
 
@@ -282,13 +347,17 @@ ctypedef struct free_batch:
     pyrtap_pool *pool
     uint32_t n
     uint32_t errors            # double frees seen (mbuf already in its pool)
+    bint owned                 # a driver's free: mbufs owned by its queue (QUEUED) too
     pyrtap_mbuf *objs[FREE_BATCH]
 
 
-cdef inline void batch_init(free_batch *b) noexcept nogil:
+cdef inline void batch_init(free_batch *b, bint owned=True) noexcept nogil:
+    """A batch of frees; ``owned`` (drivers) also accepts mbufs a queue owns. The
+    application's frees pass False: an mbuf posted for Rx or in flight is not theirs."""
     b.pool = NULL
     b.n = 0
     b.errors = 0
+    b.owned = owned
 
 
 cdef inline void batch_flush(free_batch *b) noexcept nogil:
@@ -316,7 +385,7 @@ cdef void batch_free_seg(free_batch *b, pyrtap_mbuf *m) noexcept nogil:
     segment (a clone) also drops its reference on the direct mbuf holding the data.
     """
     cdef pyrtap_mbuf *d
-    if m.state != PYRTAP_MBUF_ALLOCATED:
+    if m.state != PYRTAP_MBUF_ALLOCATED and not (b.owned and m.state == PYRTAP_MBUF_QUEUED):
         b.errors += 1
         return
     if pyrtap_refcnt_read(&m.refcnt) != 1 and pyrtap_refcnt_add(&m.refcnt, -1) != 0:
@@ -337,17 +406,20 @@ cdef void batch_free_seg(free_batch *b, pyrtap_mbuf *m) noexcept nogil:
 cdef void batch_free_chain(free_batch *b, pyrtap_mbuf *m) noexcept nogil:
     """rte_pktmbuf_free: every segment of the chain starting at ``m``."""
     cdef pyrtap_mbuf *nxt
-    while m != NULL:
+    cdef uint64_t left = g_mbufs_total + 1     # the head, then at most every live mbuf
+    while m != NULL and left:
         nxt = pyrtap_mbuf_next(m)
         batch_free_seg(b, m)
         m = nxt
+        left -= 1
 
 
 cdef uint32_t free_chains(pyrtap_mbuf **pkts, uint32_t n) noexcept nogil:
-    """Free ``n`` packets (whole chains); returns the number of double frees seen."""
+    """Free ``n`` packets (whole chains) for the application; returns the number of
+    double frees seen (free, dead, or owned by a queue)."""
     cdef free_batch b
     cdef uint32_t i
-    batch_init(&b)
+    batch_init(&b, False)
     for i in range(n):
         if pkts[i] != NULL:
             batch_free_chain(&b, pkts[i])

@@ -580,8 +580,8 @@ def rte_eth_tx_prepare(int port_id, int queue_id, tx_pkts, int nb_pkts):
             nb_pkts = b.size
         with nogil:
             for i in range(nb_pkts):
-                if b.ptrs[i] == NULL:
-                    rc = -EINVAL
+                if b.ptrs[i] == NULL or b.ptrs[i].state != PYRTAP_MBUF_ALLOCATED:
+                    rc = -EINVAL        # an empty slot, or an mbuf the application does not own
                 else:
                     rc = net_tx_prepare_one(b.ptrs[i])
                 if rc:
@@ -591,7 +591,7 @@ def rte_eth_tx_prepare(int port_id, int queue_id, tx_pkts, int nb_pkts):
             nb_pkts = len(tx_pkts)
         for i in range(nb_pkts):
             p = unwrap(tx_pkts[i])
-            rc = net_tx_prepare_one(p)
+            rc = net_tx_prepare_one(p) if p.state == PYRTAP_MBUF_ALLOCATED else -EINVAL
             if rc:
                 break
     if rc:

@@ -58,6 +58,7 @@ TXQ_XSTATS = RXQ_XSTATS[:10] + ("tso_packets", "checksum_offload_packets", "mult
 ctypedef struct fp_queue:
     void *q
     burst_fn burst
+    pyrtap_pool *pool          # Rx: the pool it receives into (an MbufBurst pins it)
 
 ctypedef struct fp_port:
     uint16_t nb_rx
@@ -79,6 +80,7 @@ ctypedef struct rxq_conf:
     uint32_t full_read         # read length meaning "truncated" (rx_full_read)
     uint16_t port_id
     bint sw_cksum              # verify L4 checksums the kernel did not vouch for
+    bint gone                  # reads fail with EBADFD: the interface was deleted (counted once)
 
 
 cdef class Queue:
@@ -126,7 +128,9 @@ cdef class Queue:
         self._rx_size(max_frame)
 
     cdef _rx_size(self, uint32_t max_frame):
-        cdef uint32_t segs = (max_frame + self.rc.seg_room - 1) // self.rc.seg_room
+        # One byte more than the largest frame: a read that fills the buffer is then always
+        # a truncated frame (the MTU raised from outside), whatever the pool's slack.
+        cdef uint32_t segs = max_frame // self.rc.seg_room + 1
         if segs > RX_MAX_SEGS:
             raise ValueError("a %d-byte frame needs %d segments of pool %r (at most %d)"
                              % (max_frame, segs, self.pool.name, RX_MAX_SEGS))
@@ -221,8 +225,12 @@ def fp_ops_set(uint16_t port_id, list rx_queues, list tx_queues):
         raise ValueError("too many queues")
     fp_ops_clear(port_id)
     for i, q in enumerate(rx_queues):
+        q.rc.gone = False
         fp_ops[port_id].rxq[i].q = q.cstate
         fp_ops[port_id].rxq[i].burst = q.burst
+        fp_ops[port_id].rxq[i].pool = q.rc.pool
+        if q.rc.pool != NULL:
+            g_pool_users[q.rc.pool.pool_id] += 1
     for i, q in enumerate(tx_queues):
         fp_ops[port_id].txq[i].q = q.cstate
         fp_ops[port_id].txq[i].burst = q.burst
@@ -233,13 +241,20 @@ def fp_ops_set(uint16_t port_id, list rx_queues, list tx_queues):
 def fp_ops_clear(uint16_t port_id):
     """Withdraw a port from the burst table (DPDK's eth_dev_fp_ops_reset): new bursts on it
     return 0, and this returns once the bursts already running (in other threads) end."""
+    cdef uint16_t i, nb_rx
+    cdef pyrtap_pool *p
     if port_id >= RTE_MAX_ETHPORTS:
         return
+    nb_rx = fp_ops[port_id].nb_rx
     pyrtap_nb_write(&fp_ops[port_id].nb_rx, 0)
     pyrtap_nb_write(&fp_ops[port_id].nb_tx, 0)
     with nogil:
         while pyrtap_busy_read(&fp_busy[port_id]):
             sched_yield()
+    for i in range(nb_rx):
+        p = fp_ops[port_id].rxq[i].pool
+        if p != NULL and g_pool_users[p.pool_id]:
+            g_pool_users[p.pool_id] -= 1      # the pool may be freed once no started queue uses it
     memset(&fp_ops[port_id], 0, sizeof(fp_port))
 
 
@@ -297,37 +312,46 @@ def rte_eth_rx_burst(int port_id, int queue_id, rx_pkts, int nb_pkts):
     """Receive up to ``nb_pkts`` packets from a queue (``rte_eth_rx_burst``).
 
     ``rx_pkts`` is an MbufBurst (fast path: no Python object per packet; its ``count``
-    is set) or a pre-sized list filled with Mbuf objects from index 0. Returns the
-    number received; 0 for an invalid or stopped port or queue. The GIL is released
-    while the driver works, so other threads run meanwhile (one thread per queue).
+    is set) or a pre-sized list filled with Mbuf objects from index 0 (any other
+    container: TypeError, before anything is received). Returns the number received;
+    0 for an invalid or stopped port or queue. The GIL is released while the driver
+    works, so other threads run meanwhile (one thread per queue).
     """
-    cdef MbufBurst b
+    cdef MbufBurst b = None
     cdef pyrtap_mbuf *tmp[BURST_MAX]
-    cdef pyrtap_mbuf **ptrs
+    cdef pyrtap_mbuf **ptrs = tmp
+    cdef pyrtap_pool *p
     cdef uint16_t n, i
-    if <unsigned>port_id >= RTE_MAX_ETHPORTS or <unsigned>queue_id >= fp_ops[port_id].nb_rx or nb_pkts <= 0:
-        return 0
     if type(rx_pkts) is MbufBurst:
         b = <MbufBurst>rx_pkts
         if nb_pkts > b.size:
             nb_pkts = b.size
         ptrs = b.ptrs
-    else:
-        b = None
+    elif type(rx_pkts) is list:
         if nb_pkts > len(rx_pkts):
             nb_pkts = len(rx_pkts)
-        ptrs = tmp
+    else:
+        # Checked before receiving: storing into a tuple would fail after the mbufs were taken.
+        raise TypeError("rx_pkts must be an MbufBurst or a list, not %s" % type(rx_pkts).__name__)
     if nb_pkts > BURST_MAX:
         nb_pkts = BURST_MAX
+    if <unsigned>port_id >= RTE_MAX_ETHPORTS or <unsigned>queue_id >= fp_ops[port_id].nb_rx or nb_pkts <= 0:
+        return 0
+    if b is not None:
+        p = fp_ops[port_id].rxq[queue_id].pool
+        if p != b._pin_last:
+            b._pin(p)           # the burst keeps the pool it receives from mapped
     with nogil:
         n = fp_call(port_id, queue_id, True, ptrs, nb_pkts)
+    if g_wrong_thread:
+        _log_wrong_thread()
     if b is None:
         for i in range(n):
             rx_pkts[i] = wrap(tmp[i])
     if rx_cb_on[port_id][queue_id]:
         n = run_callbacks(True, port_id, queue_id, rx_pkts, n, nb_pkts)
     if b is not None:
-        b.count = n
+        b._count = n
     return n
 
 
@@ -336,8 +360,9 @@ def rte_eth_tx_burst(int port_id, int queue_id, tx_pkts, int nb_pkts):
 
     The first ``n`` packets (the return value) now belong to the driver, which frees
     them once sent; the rest stay the caller's. ``tx_pkts`` is an MbufBurst or a list
-    of Mbuf. Returns 0 for an invalid or stopped port or queue. The GIL is released
-    while the driver works.
+    of Mbuf. Returns 0 for an invalid or stopped port or queue, -EINVAL (nothing sent)
+    when the first ``nb_pkts`` entries are not all packets the application owns. The
+    GIL is released while the driver works.
     """
     cdef MbufBurst b
     cdef pyrtap_mbuf *tmp[BURST_MAX]
@@ -359,12 +384,47 @@ def rte_eth_tx_burst(int port_id, int queue_id, tx_pkts, int nb_pkts):
         if type(tx_pkts) is MbufBurst:
             ptrs = (<MbufBurst>tx_pkts).ptrs
         else:
+            # Python code may run here (a sequence's __getitem__) and stop the port:
+            # fp_call looks the queue up only afterwards.
             for i in range(nb_pkts):
                 tmp[i] = unwrap(tx_pkts[i])
+        if tx_check(ptrs, nb_pkts) < 0:
+            return -EINVAL
     # nb_pkts 0 still calls the driver: DPDK drivers reap finished sends on every call.
     with nogil:
         n = fp_call(port_id, queue_id, False, ptrs, nb_pkts)
+    if g_wrong_thread:
+        _log_wrong_thread()
     return n
+
+
+cdef int tx_check(pyrtap_mbuf **pkts, uint16_t n) noexcept nogil:
+    """Refuse (-1) a burst holding anything but packets the application owns: an empty
+    slot (``nb_pkts`` beyond what the burst holds), a free, queued or dead mbuf, a chain
+    whose ``nb_segs`` is not its real length, or a clone whose data's pool was freed.
+    One byte compare per single-segment packet."""
+    cdef uint16_t i
+    cdef pyrtap_mbuf *m
+    cdef pyrtap_mbuf *s
+    cdef uint32_t k
+    for i in range(n):
+        m = pkts[i]
+        if m == NULL or m.state != PYRTAP_MBUF_ALLOCATED:
+            return -1
+        if m.next == 0 and m.attached == 0:
+            if m.nb_segs != 1:
+                return -1
+            continue
+        s = m
+        k = 0
+        while s != NULL and k <= m.nb_segs:
+            if s.state != PYRTAP_MBUF_ALLOCATED or (s.attached and pyrtap_mbuf_deref(s.attached) == NULL):
+                return -1
+            k += 1
+            s = pyrtap_mbuf_next(s)
+        if k != m.nb_segs or s != NULL:
+            return -1
+    return 0
 
 
 # ---- helpers shared by the drivers' burst loops ------------------------------------
@@ -388,7 +448,9 @@ cdef inline int rx_refill(pyrtap_pool *pool, uint32_t segs, pyrtap_mbuf *rest, u
         return -1
     for i in range(need - 1):
         tmp[i].next = pyrtap_mbuf_ref(tmp[i + 1])
+        tmp[i].state = PYRTAP_MBUF_QUEUED       # the queue's until a burst hands it out
     tmp[need - 1].next = pyrtap_mbuf_ref(rest)
+    tmp[need - 1].state = PYRTAP_MBUF_QUEUED
     tmp[0].nb_segs = segs
     out[0] = tmp[0]
     return 0
@@ -408,6 +470,32 @@ cdef inline uint32_t rx_full_read(uint32_t segs, uint32_t seg_room, uint32_t max
     """
     cdef uint32_t capacity = segs * seg_room
     return capacity + VNET_HDR_LEN if capacity > max_frame else 0
+
+
+cdef inline void rx_gone(qstats *st, rxq_conf *rc) noexcept nogil:
+    """A read failed with EBADFD: the interface is gone. Counted once; the queue stops
+    reading (no dead read re-posted on every burst) until the port is started again."""
+    if not rc.gone:
+        rc.gone = True
+        st.errors += 1
+
+
+# A net_rtap queue with uring=defer polled from a thread other than the one that made
+# its ring: the kernel refuses (SINGLE_ISSUER), so the burst does nothing and counts
+# one error per queue; the Python wrappers log it once (g_wrong_thread).
+cdef bint g_wrong_thread = False
+cdef bint g_wrong_thread_logged = False
+
+
+cdef _log_wrong_thread():
+    global g_wrong_thread_logged
+    if not g_wrong_thread_logged:
+        g_wrong_thread_logged = True
+        import logging
+        logging.getLogger("pyrtap").error(
+            "a net_rtap queue made with uring=defer (IORING_SETUP_SINGLE_ISSUER) was polled "
+            "from another thread: bursts there receive and send nothing (counted in errors); "
+            "poll it from the thread that set it up, or use another uring= preset")
 
 
 cdef inline bint rx_bad_read(long res, uint32_t full_read) noexcept nogil:
@@ -533,6 +621,10 @@ cdef inline pyrtap_mbuf *rx_take(qstats *st, rxq_conf *rc, pyrtap_mbuf **buf, lo
         st.nombuf += 1
         return NULL
     last.next = 0
+    last = m
+    for k in range(used):
+        last.state = PYRTAP_MBUF_ALLOCATED      # the application's from now on
+        last = pyrtap_mbuf_next(last)
     m.nb_segs = used
     m.pkt_len = length
     m.port = rc.port_id

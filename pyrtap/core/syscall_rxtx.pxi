@@ -22,8 +22,8 @@ cdef uint16_t sys_rx_burst(void *qp, pyrtap_mbuf **pkts, uint16_t nb) noexcept n
     cdef pyrtap_mbuf *m
     cdef ssize_t r
     cdef uint16_t nrx = 0
-    if q.spare == NULL:
-        return 0        # not started
+    if q.spare == NULL or q.rc.gone:
+        return 0        # not started, or the interface is gone
     while nrx < nb:
         # Read into the spare buffer; like net_rtap, a frame is dropped (and counted in
         # rx_nombuf) only when no replacement buffer can be had after reading it.
@@ -34,7 +34,9 @@ cdef uint16_t sys_rx_burst(void *qp, pyrtap_mbuf **pkts, uint16_t nb) noexcept n
             rx_fill_iov(m, q.rc.seg_room, q.rc.segs, q.iov)
             r = readv(q.fd, q.iov, q.rc.segs)
         if r < 0:
-            if errno != EAGAIN:
+            if errno == EBADFD:
+                rx_gone(&q.st, &q.rc)
+            elif errno != EAGAIN:
                 q.st.errors += 1
             break
         m = rx_take(&q.st, &q.rc, &q.spare, r)

@@ -25,6 +25,12 @@ URING_PRESETS = {
 }
 
 
+cdef extern from "<pthread.h>" nogil:
+    ctypedef unsigned long pthread_t
+    pthread_t pthread_self()
+    int pthread_equal(pthread_t a, pthread_t b)
+
+
 ctypedef struct mshot_state:
     io_uring_buf_ring *br      # provided-buffer ring (rx=multishot)
     uint32_t br_entries
@@ -45,6 +51,8 @@ ctypedef struct uring_q:
     uint32_t pending           # SQEs prepared since the last submit
     bint defer                 # DEFER_TASKRUN: completions need an io_uring_enter
     uint16_t port_id
+    pthread_t owner            # the thread that made the ring (the only submitter with defer)
+    bint wrong_thread          # defer: polled from another thread (counted once)
     pyrtap_mbuf **slots        # head mbuf of each descriptor
     iovec *iovs                # per-descriptor gather/scatter lists
     uint32_t iov_per_slot
@@ -69,10 +77,25 @@ ctypedef struct uring_q:
 cdef int g_sqpoll_fd = -1
 
 
+cdef inline bint uring_foreign(uring_q *q) noexcept nogil:
+    """A DEFER_TASKRUN ring used from a thread that is not its submitter: the kernel
+    refuses every io_uring_enter (-EEXIST), so the burst must not even try (rx=batch
+    would wait forever, Tx would report unsent frames as sent)."""
+    global g_wrong_thread
+    if not q.defer or pthread_equal(pthread_self(), q.owner):
+        return False
+    if not q.wrong_thread:
+        q.wrong_thread = True
+        q.st.errors += 1
+        g_wrong_thread = True
+    return True
+
+
 cdef int uring_init(uring_q *q, uint32_t entries, unsigned flags) except -1:
     global g_sqpoll_fd
     cdef io_uring_params p
     cdef int rc
+    q.owner = pthread_self()
     memset(&p, 0, sizeof(p))
     p.flags = flags
     if flags & IORING_SETUP_SQPOLL and g_sqpoll_fd >= 0:
@@ -327,6 +350,8 @@ cdef uint16_t uring_rx_burst(void *qp, pyrtap_mbuf **pkts, uint16_t nb) noexcept
     cdef uint32_t i, n, slot
     cdef int res
     cdef uint16_t nrx = 0
+    if q.rc.gone or uring_foreign(q):
+        return 0
     if q.defer:
         # With DEFER_TASKRUN the kernel finishes reads only inside io_uring_enter.
         io_uring_get_events(&q.ring)
@@ -343,6 +368,9 @@ cdef uint16_t uring_rx_burst(void *qp, pyrtap_mbuf **pkts, uint16_t nb) noexcept
             # read polls are not exclusive); those beaten to it complete with -EAGAIN
             # because the fd is non-blocking. Not an error: post it again.
             urx_post(q, slot)
+            continue
+        if res == -EBADFD:
+            rx_gone(&q.st, &q.rc)       # not re-posted: stop() frees its chain
             continue
         m = rx_take(&q.st, &q.rc, &q.slots[slot], res)
         if m != NULL:
@@ -383,7 +411,15 @@ cdef class UringRxQueue(_UringQueue):
 
     def stop(self):
         """Cancel every posted read and return all buffers to the pool."""
+        cdef uint32_t slot
+        cdef free_batch b
         left = uring_cancel_drain(&self.q, urx_discard)
+        batch_init(&b)
+        for slot in range(self.q.nb_desc):      # descriptors not re-posted (interface gone)
+            if self.q.slots[slot] != NULL and not left:
+                batch_free_chain(&b, self.q.slots[slot])
+                self.q.slots[slot] = NULL
+        batch_flush(&b)
         if left:
             raise RuntimeError("%d reads of queue %d did not complete after cancel" % (left, self.queue_id))
 
@@ -433,7 +469,9 @@ cdef inline uint16_t urx_read_loop(uring_q *q, pyrtap_mbuf **pkts, uint16_t nb) 
     while nrx < nb:
         r = urx_read_now(q, q.slots[0])
         if r < 0:
-            if r != -EAGAIN:
+            if r == -EBADFD:
+                rx_gone(&q.st, &q.rc)
+            elif r != -EAGAIN:
                 q.st.errors += 1
             break
         m = rx_take(&q.st, &q.rc, &q.slots[0], r)
@@ -475,6 +513,9 @@ cdef inline uint16_t urx_batch(uring_q *q, pyrtap_mbuf **pkts, uint32_t k) noexc
             q.inflight -= 1
             if res == -EAGAIN:
                 continue
+            if res == -EBADFD:
+                rx_gone(&q.st, &q.rc)
+                continue
             m = rx_take(&q.st, &q.rc, &q.slots[slot], res)
             if m != NULL:
                 pkts[nrx] = m
@@ -490,6 +531,8 @@ cdef uint16_t uring_batch_rx_burst(void *qp, pyrtap_mbuf **pkts, uint16_t nb) no
     cdef long r
     cdef uint16_t nrx = 0, got
     cdef uint32_t k
+    if q.rc.gone or uring_foreign(q):
+        return 0
     if q.probe and nb <= q.sync_max:
         return urx_read_loop(q, pkts, nb)
     if q.probe and (nb == 1 or q.idle):
@@ -497,7 +540,9 @@ cdef uint16_t uring_batch_rx_burst(void *qp, pyrtap_mbuf **pkts, uint16_t nb) no
             return 0
         r = urx_read_now(q, q.slots[0])
         if r < 0:
-            if r != -EAGAIN:
+            if r == -EBADFD:
+                rx_gone(&q.st, &q.rc)
+            elif r != -EAGAIN:
                 q.st.errors += 1
             q.idle = True
             return 0
@@ -602,6 +647,8 @@ cdef uint16_t uring_tx_burst(void *qp, pyrtap_mbuf **pkts, uint16_t nb) noexcept
     cdef uint16_t i
     cdef free_batch b
     cdef tx_undo u
+    if uring_foreign(q):
+        return 0
     utx_reap(q)
     batch_init(&b)
     i = 0
@@ -648,6 +695,8 @@ cdef uint16_t uring_tx_burst(void *qp, pyrtap_mbuf **pkts, uint16_t nb) noexcept
         sqe.flags = q.sqe_flags
         io_uring_sqe_set_data64(sqe, slot)
         q.slots[slot] = m
+        if pyrtap_refcnt_read(&m.refcnt) == 1:
+            m.state = PYRTAP_MBUF_QUEUED    # the queue's until reaped: the application cannot free it
         q.inflight += 1
         q.pending += 1
         tx_count(&q.st, m)
@@ -726,6 +775,8 @@ cdef uint16_t uring_mshot_rx_burst(void *qp, pyrtap_mbuf **pkts, uint16_t nb) no
     cdef uint32_t i, n, slot, flags
     cdef int res
     cdef uint16_t nrx = 0
+    if q.rc.gone or uring_foreign(q):
+        return 0
     if q.defer:
         io_uring_get_events(&q.ring)
     n = io_uring_peek_batch_cqe(&q.ring, cqes, nb)
@@ -736,7 +787,9 @@ cdef uint16_t uring_mshot_rx_burst(void *qp, pyrtap_mbuf **pkts, uint16_t nb) no
             # The request ended (out of buffers: -ENOBUFS, or an error): arm it again below.
             q.ms.armed = False
             q.inflight -= 1
-            if res < 0 and res != -ENOBUFS:
+            if res == -EBADFD:
+                rx_gone(&q.st, &q.rc)   # not armed again
+            elif res < 0 and res != -ENOBUFS:
                 q.st.errors += 1
         if not (flags & IORING_CQE_F_BUFFER):
             continue
@@ -749,7 +802,7 @@ cdef uint16_t uring_mshot_rx_burst(void *qp, pyrtap_mbuf **pkts, uint16_t nb) no
     if n:
         io_uring_cq_advance(&q.ring, n)
     mshot_publish(q)
-    if not q.ms.armed:
+    if not q.ms.armed and not q.rc.gone:
         mshot_arm(q)
     uring_submit(q)
     return nrx
@@ -823,6 +876,7 @@ cdef class UringMultishotRxQueue(_UringQueue):
                 self.q.st.nombuf += 1
                 self._release_buffers()
                 return -ENOMEM
+            self.q.slots[slot].state = PYRTAP_MBUF_QUEUED
             mshot_add(&self.q, slot)
         mshot_publish(&self.q)
         mshot_arm(&self.q)

@@ -60,6 +60,18 @@ def _queue_stats(stats, i: int, s: dict, q_packets: list, q_bytes: list) -> None
         stats.q_errors[i] += s["errors"]
 
 
+def _flag_devarg(devargs: dict[str, str], key: str) -> bool:
+    """A boolean devarg: ``key`` or ``key=1/yes/true/on`` is set, ``key=0/no/false/off`` is not."""
+    if key not in devargs:
+        return False
+    value = devargs[key].lower()
+    if value in ("", "1", "yes", "true", "on"):
+        return True
+    if value in ("0", "no", "false", "off"):
+        return False
+    raise ValueError("devarg %s=%r: expected 0/1, yes/no, true/false or on/off" % (key, devargs[key]))
+
+
 def _neg_errno(e: BaseException) -> int:
     return -(getattr(e, "errno", None) or errno.EIO)
 
@@ -80,7 +92,7 @@ class TapDriverBase(EthDevOps):
         self.name = name
         self.ring_flags = 0
         self.tap = TapDevice(devargs.get("iface") or None, self.default_iface,
-                             persist="persist" in devargs)
+                             persist=_flag_devarg(devargs, "persist"))
         # The kernel counts drops for the interface's whole life (a persistent one
         # outlives ports): a new port's imissed starts from the current count.
         try:
@@ -172,7 +184,13 @@ class TapDriverBase(EthDevOps):
                 return rc
             started.append(q)
         # DPDK's TAP drivers bring the kernel interface up on start.
-        return self.dev_set_link_up(dev)
+        rc = self.dev_set_link_up(dev)
+        if rc < 0:
+            # The interface went away meanwhile: undo the queue starts, or their
+            # posted buffers would be lost (stop is a no-op on a port never started).
+            for s in started:
+                s.stop()
+        return rc
 
     def dev_stop(self, dev: EthDev) -> int:
         for q in dev.rx_queues + dev.tx_queues:

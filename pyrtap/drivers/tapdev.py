@@ -22,6 +22,7 @@ TUNSETPERSIST = 0x400454CB
 TUNSETOFFLOAD = 0x400454D0
 TUNSETVNETHDRSZ = 0x400454D8
 TUNSETQUEUE = 0x400454D9
+TUNSETOWNER = 0x400454CC
 
 IFF_TAP = 0x0002
 IFF_NO_PI = 0x1000
@@ -41,6 +42,18 @@ TAP_FLAGS = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR | IFF_MULTI_QUEUE
 VNET_HDR_LEN = 10
 IFNAMSIZ = 16
 MAX_QUEUES = 128
+
+
+def tap_owner(name: str) -> tuple[int, int]:
+    """The (uid, gid) a TAP interface is restricted to, -1 for none (sysfs)."""
+    out = []
+    for what in ("owner", "group"):
+        try:
+            with open("/sys/class/net/%s/%s" % (name, what)) as f:
+                out.append(int(f.read()))
+        except (OSError, ValueError):
+            out.append(-1)
+    return out[0], out[1]
 
 
 def _ifreq(name: str, flags: int) -> bytes:
@@ -86,6 +99,7 @@ class TapDevice:
         name = iface or default_template
         if len(name.encode()) >= IFNAMSIZ:
             raise ValueError("interface name %r is longer than %d characters" % (name, IFNAMSIZ - 1))
+        idx = None
         if iface:
             idx = netlink.ifindex_of(iface)
             if idx is not None:
@@ -93,6 +107,11 @@ class TapDevice:
                 if kind != "tun":
                     raise ValueError("interface %r exists and is a %s interface, not a TAP"
                                      % (iface, kind or "non-TAP"))
+                uid, gid = tap_owner(iface)
+                if (uid != -1 and uid != os.geteuid()) or (uid == -1 and gid != -1 and gid not in os.getgroups()
+                                                           and gid != os.getegid()):
+                    # Even root may attach; but another user's TAP is theirs to read.
+                    raise PermissionError(1, "interface %r belongs to uid %d / gid %d, not to us" % (iface, uid, gid))
         try:
             self.keepalive, self.created_name = _open_queue(name)
         except OSError as e:
@@ -100,6 +119,9 @@ class TapDevice:
                           "single-queue TAP of that name cannot be attached)" % (name, e.strerror)) from None
         try:
             self.ifindex = socket.if_nametoindex(self.created_name)
+            if idx is None:
+                # Created here: only this user may attach queues to it (or make it persistent).
+                fcntl.ioctl(self.keepalive, TUNSETOWNER, os.geteuid())
             fcntl.ioctl(self.keepalive, TUNSETQUEUE, _ifreq("", IFF_DETACH_QUEUE))
             # Only ever set persistence, as DPDK's TAP driver: clearing it would make
             # closing the port delete a persistent interface someone else created.

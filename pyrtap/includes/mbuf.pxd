@@ -7,6 +7,8 @@ cdef extern from "pyrtap_mbuf.h" nogil:
         PYRTAP_MAX_POOLS
         PYRTAP_MBUF_FREE
         PYRTAP_MBUF_ALLOCATED
+        PYRTAP_MBUF_QUEUED
+        PYRTAP_MBUF_DEAD
 
     ctypedef struct pyrtap_mbuf:
         uint64_t ol_flags
@@ -47,6 +49,7 @@ cdef extern from "pyrtap_mbuf.h" nogil:
         uint32_t top
         uint64_t get_success_bulk, get_success_objs, get_fail_bulk, get_fail_objs
         uint64_t put_bulk, put_objs
+        uint32_t gen
 
     ctypedef struct pyrtap_pool:
         pyrtap_pool_hdr *hdr
@@ -58,8 +61,10 @@ cdef extern from "pyrtap_mbuf.h" nogil:
         uint32_t priv_size
         uint16_t data_room
         uint16_t pool_id
+        uint16_t gen
 
     pyrtap_pool *pyrtap_pools[]
+    uint16_t pyrtap_pool_gen_next
     int pyrtap_errno_value
 
     void pyrtap_spin_lock(uint32_t *lock)

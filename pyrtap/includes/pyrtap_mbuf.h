@@ -19,6 +19,8 @@
 #define PYRTAP_MAX_POOLS 256
 #define PYRTAP_MBUF_FREE 0
 #define PYRTAP_MBUF_ALLOCATED 1
+#define PYRTAP_MBUF_QUEUED 2      /* owned by a queue: posted for Rx, or a Tx in flight */
+#define PYRTAP_MBUF_DEAD 3        /* its pool was freed */
 
 /* One mbuf's metadata: one 64-byte cache line, like rte_mbuf's first line. */
 typedef struct pyrtap_mbuf {
@@ -41,7 +43,7 @@ typedef struct pyrtap_mbuf {
     uint16_t l4_len;
     uint16_t outer_l2_len;
     uint16_t outer_l3_len;
-    uint8_t state;        /* PYRTAP_MBUF_FREE / _ALLOCATED: catches double frees */
+    uint8_t state;        /* PYRTAP_MBUF_FREE / _ALLOCATED / _QUEUED / _DEAD: catches double frees */
     uint8_t reserved;
 } pyrtap_mbuf;
 
@@ -67,6 +69,7 @@ typedef struct pyrtap_pool_hdr {
     /* statistics, updated under the lock */
     uint64_t get_success_bulk, get_success_objs, get_fail_bulk, get_fail_objs;
     uint64_t put_bulk, put_objs;
+    uint32_t gen;            /* generation of the pool id: stale references are detected */
 } pyrtap_pool_hdr;
 
 /* A process-local view of one pool's mapping. */
@@ -80,6 +83,7 @@ typedef struct pyrtap_pool {
     uint32_t priv_size;
     uint16_t data_room;
     uint16_t pool_id;
+    uint16_t gen;            /* hdr->gen, the top 16 bits of every reference to this pool */
 } pyrtap_pool;
 
 /* The pools this process has mapped, by pool id. */
@@ -116,19 +120,32 @@ static inline uint16_t pyrtap_refcnt_read(uint16_t *refcnt)
     return __atomic_load_n(refcnt, __ATOMIC_ACQUIRE);
 }
 
-/* A reference is (pool_id + 1) << 32 | idx, so 0 means "none". */
+/* Pool generations: each new pool takes the next one, so a reference kept from a
+ * freed pool whose id was reused does not resolve to the new pool's mbufs. */
+static uint16_t pyrtap_pool_gen_next = 1;
+
+/* A reference is gen << 48 | (pool_id + 1) << 32 | idx, so 0 means "none". */
 static inline uint64_t pyrtap_mbuf_ref(const pyrtap_mbuf *m)
 {
-    return m ? (((uint64_t)m->pool_id + 1) << 32) | m->idx : 0;
+    pyrtap_pool *p;
+    if (!m)
+        return 0;
+    p = pyrtap_pools[m->pool_id];
+    return ((uint64_t)(p ? p->gen : 0) << 48) | (((uint64_t)m->pool_id + 1) << 32) | m->idx;
 }
 
+/* The mbuf a reference names, or NULL when it is none, or stale (its pool freed, the
+ * pool id reused by another pool) or out of range. */
 static inline pyrtap_mbuf *pyrtap_mbuf_deref(uint64_t ref)
 {
     pyrtap_pool *p;
-    if (!ref)
+    uint32_t id = (uint32_t)(ref >> 32) & 0xFFFF;
+    if (!ref || id == 0 || id > PYRTAP_MAX_POOLS)
         return NULL;
-    p = pyrtap_pools[(uint32_t)(ref >> 32) - 1];
-    return p ? &p->meta[(uint32_t)ref] : NULL;
+    p = pyrtap_pools[id - 1];
+    if (!p || p->gen != (uint16_t)(ref >> 48) || (uint32_t)ref >= p->n)
+        return NULL;
+    return &p->meta[(uint32_t)ref];
 }
 
 /* Start of the buffer whose data this mbuf describes (its own, or the direct
@@ -136,8 +153,9 @@ static inline pyrtap_mbuf *pyrtap_mbuf_deref(uint64_t ref)
 static inline uint8_t *pyrtap_mbuf_buf(const pyrtap_mbuf *m)
 {
     pyrtap_pool *p;
-    if (m->attached)
-        m = pyrtap_mbuf_deref(m->attached);
+    const pyrtap_mbuf *d;
+    if (m->attached && (d = pyrtap_mbuf_deref(m->attached)) != NULL)
+        m = d;
     p = pyrtap_pools[m->pool_id];
     return p->data + (uint64_t)m->idx * p->stride + p->priv_size;
 }
