@@ -551,6 +551,29 @@ def test_created_tap_is_owned_by_us(tap_port):
         assert int(f.read()) == os.geteuid()
 
 
+@pytest.mark.parametrize("driver", ["net_rtap", "net_tap"])
+def test_group_devarg_restricts_the_tap_to_a_group(tap_required, unique_name, driver):
+    """group=NAME|GID: a created TAP is restricted to our user and that group (sysfs shows
+    both); an unknown group name is refused with -EINVAL and creates nothing."""
+    import grp
+    gid = os.getegid()
+    for i, spec in enumerate((str(gid), grp.getgrgid(gid).gr_name)):
+        iface = unique_name("sg")
+        name = f"{driver}9{i}"
+        assert rte.rte_dev_probe(f"{name},iface={iface},group={spec}") == 0
+        try:
+            with open(f"/sys/class/net/{iface}/group") as f:
+                assert int(f.read()) == gid
+            with open(f"/sys/class/net/{iface}/owner") as f:
+                assert int(f.read()) == os.geteuid()
+        finally:
+            assert rte.rte_dev_remove(name) == 0
+    iface = unique_name("sg")
+    fds = fd_count()
+    assert rte.rte_dev_probe(f"{driver}93,iface={iface},group=no-such-group-x") == -errno.EINVAL
+    assert not link_exists(iface) and fd_count() == fds
+
+
 def test_tap_owned_by_another_user_is_refused(tap_required, unique_name):
     iface = unique_name("so")
     ip("tuntap", "add", "dev", iface, "mode", "tap", "multi_queue", "vnet_hdr", "user", "65534")

@@ -29,7 +29,7 @@ class RtapDriver(TapIntrOps, TapDriverBase):
     default_iface = "rtap%d"
     rx_queue_class = _core.UringRxQueue
     tx_queue_class = _core.UringTxQueue
-    devargs_keys = ("iface", "persist", "uring", "rx", "sync")
+    devargs_keys = TapDriverBase.devargs_keys + ("uring", "rx", "sync")
     rx_modes = {"auto": _core.UringAutoRxQueue, "batch": _core.UringBatchRxQueue,
                 "prepost": _core.UringRxQueue, "multishot": _core.UringMultishotRxQueue}
     default_rx_mode = "auto"     # chosen by measurement: docs/benchmarks.md

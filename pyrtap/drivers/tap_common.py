@@ -6,6 +6,7 @@ settings); a subclass names only its queue classes, i.e. its data path.
 from __future__ import annotations
 
 import errno
+import grp
 import logging
 
 from .. import _core, netlink
@@ -60,6 +61,19 @@ def _queue_stats(stats, i: int, s: dict, q_packets: list, q_bytes: list) -> None
         stats.q_errors[i] += s["errors"]
 
 
+def _group_devarg(devargs: dict[str, str]) -> int | None:
+    """``group=NAME|GID``: the group (besides our user) a created TAP is restricted to."""
+    value = devargs.get("group")
+    if value is None:
+        return None
+    if value.isdigit():
+        return int(value)
+    try:
+        return grp.getgrnam(value).gr_gid
+    except KeyError:
+        raise ValueError("group=%s: no such group" % value) from None
+
+
 def _flag_devarg(devargs: dict[str, str], key: str) -> bool:
     """A boolean devarg: ``key`` or ``key=1/yes/true/on`` is set, ``key=0/no/false/off`` is not."""
     if key not in devargs:
@@ -82,7 +96,7 @@ class TapDriverBase(EthDevOps):
     default_iface = "tap%d"
     rx_queue_class = None
     tx_queue_class = None
-    devargs_keys = ("iface", "persist")
+    devargs_keys = ("iface", "persist", "group")
     equal_queue_counts = False
 
     def __init__(self, name: str, devargs: dict[str, str]):
@@ -92,7 +106,7 @@ class TapDriverBase(EthDevOps):
         self.name = name
         self.ring_flags = 0
         self.tap = TapDevice(devargs.get("iface") or None, self.default_iface,
-                             persist=_flag_devarg(devargs, "persist"))
+                             persist=_flag_devarg(devargs, "persist"), group=_group_devarg(devargs))
         # The kernel counts drops for the interface's whole life (a persistent one
         # outlives ports): a new port's imissed starts from the current count.
         try:

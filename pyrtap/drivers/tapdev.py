@@ -23,6 +23,7 @@ TUNSETOFFLOAD = 0x400454D0
 TUNSETVNETHDRSZ = 0x400454D8
 TUNSETQUEUE = 0x400454D9
 TUNSETOWNER = 0x400454CC
+TUNSETGROUP = 0x400454CE
 
 IFF_TAP = 0x0002
 IFF_NO_PI = 0x1000
@@ -95,7 +96,8 @@ class TapDevice:
     a rename by ``ip link set ... name`` does not break reconfiguration.
     """
 
-    def __init__(self, iface: str | None, default_template: str, persist: bool):
+    def __init__(self, iface: str | None, default_template: str, persist: bool,
+                 group: int | None = None):
         name = iface or default_template
         if len(name.encode()) >= IFNAMSIZ:
             raise ValueError("interface name %r is longer than %d characters" % (name, IFNAMSIZ - 1))
@@ -120,8 +122,11 @@ class TapDevice:
         try:
             self.ifindex = socket.if_nametoindex(self.created_name)
             if idx is None:
-                # Created here: only this user may attach queues to it (or make it persistent).
+                # Created here: only this user may attach queues to it (or make it persistent);
+                # with a group, the kernel also requires membership of it (tun_not_capable).
                 fcntl.ioctl(self.keepalive, TUNSETOWNER, os.geteuid())
+                if group is not None:
+                    fcntl.ioctl(self.keepalive, TUNSETGROUP, group)
             fcntl.ioctl(self.keepalive, TUNSETQUEUE, _ifreq("", IFF_DETACH_QUEUE))
             # Only ever set persistence, as DPDK's TAP driver: clearing it would make
             # closing the port delete a persistent interface someone else created.
