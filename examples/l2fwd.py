@@ -46,6 +46,7 @@ import time
 import numpy as np
 
 import pyrtap as rte
+from pyrtap import rte_exit
 
 MAX_PKT_BURST = 32
 MAX_RX_QUEUE_PER_LCORE = 16
@@ -82,12 +83,6 @@ def usage(prgname):
           "       - The destination MAC address is replaced by 02:00:00:00:00:TX_PORT_ID\n"
           "  --offload: Rx LRO/checksum and Tx TSO/checksum offloads, Rx flags turned into Tx requests\n"
           "  -h, --help: this text" % prgname)
-
-
-def rte_exit(code, msg):
-    """DPDK's rte_exit: the caller's finally blocks still stop and close the ports."""
-    print("EAL: Error - exiting with code: %d\n  Cause: %s" % (code, msg), file=sys.stderr, flush=True)
-    sys.exit(code)
 
 
 # ---- arguments ------------------------------------------------------------------------
