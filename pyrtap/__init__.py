@@ -14,6 +14,7 @@ from .net import *  # noqa: F401,F403,E402
 from .eal import (rte_dev_probe, rte_dev_remove, rte_eal_cleanup, rte_eal_init,  # noqa: F401,E402
                   rte_eal_process_type, rte_exit, rte_panic)
 from .lcore import *  # noqa: F401,F403,E402
+from .mbuf_dyn import *  # noqa: F401,F403,E402
 from .cycles import *  # noqa: F401,F403,E402
 from .txbuffer import *  # noqa: F401,F403,E402
 from .rtelog import *  # noqa: F401,F403,E402

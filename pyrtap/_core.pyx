@@ -25,6 +25,7 @@ cnp.import_array()
 include "core/mempool.pxi"
 include "core/mbuf.pxi"
 include "core/burst.pxi"
+include "core/dynfield.pxi"
 include "core/queues.pxi"
 include "core/net.pxi"
 include "core/uring_rxtx.pxi"

@@ -176,6 +176,7 @@ cdef class Mempool:
         g_mbufs_total -= self.pool.n
         pyrtap_pools[self.pool.pool_id] = NULL
         g_pool_objs[self.pool.pool_id] = None
+        _dyn_drop(self.pool.pool_id)
         if self.fd >= 0:
             os.close(self.fd)
             self.fd = -1
