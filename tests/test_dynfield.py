@@ -146,3 +146,39 @@ def test_field_written_in_rx_callback_is_read_in_tx_callback(make_port, pool):
     assert seen == [(1000 + i, True) for i in range(6)]
     assert rte.rte_eth_dev_stop(a.port) == 0 and rte.rte_eth_dev_stop(b.port) == 0
     assert pool.in_use_count() == 0
+
+
+def test_rxtx_callbacks_example(unique_name):
+    """examples/rxtx_callbacks.py forwards port 0 -> 1 unchanged and reports the latency
+    its Rx callback's timestamps give in the Tx callback (a dynamic field and flag)."""
+    import time
+    a, b = unique_name("ra"), unique_name("rb")
+    proc = subprocess.Popen([sys.executable, os.path.join(REPO, "examples", "rxtx_callbacks.py"),
+                             "--vdev=net_rtap0,iface=%s" % a, "--vdev=net_tap1,iface=%s" % b, "--",
+                             "--report", "10", "--seconds", "3"],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=REPO,
+                            env=dict(os.environ, PYTHONPATH=REPO))
+    try:
+        lines = []
+        while True:
+            line = proc.stdout.readline()
+            assert line, "rxtx_callbacks exited early:\n" + "".join(lines)
+            lines.append(line)
+            if "forwarding packets" in line:
+                break
+        frames = [make_frame(100, seed=i) for i in range(15)]
+        with PacketSocket(a) as sa, PacketSocket(b) as sb:
+            time.sleep(0.2)
+            sa.send_all(frames)
+            got = sb.capture(15, timeout=3)
+        assert got == frames
+        out, _ = proc.communicate(timeout=15)
+        lines.append(out)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    text = "".join(lines)
+    assert proc.returncode == 0, text
+    reports = [int(l.split()[2]) for l in text.splitlines() if l.startswith("Latency = ")]
+    assert reports and all(0 < r < 10 ** 9 for r in reports), text
