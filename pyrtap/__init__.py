@@ -8,7 +8,11 @@ from .mbuf import Mbuf, MbufBurst  # noqa: F401
 from .mempool import *  # noqa: F401,F403
 from .mempool import Mempool, rte_errno  # noqa: F401
 
-__version__ = "0.1.0"
+try:  # one version: pyproject.toml's, as installed
+    from importlib.metadata import PackageNotFoundError, version as _version
+    __version__ = _version("pyrtap")
+except PackageNotFoundError:  # pragma: no cover - running from a tree that is not installed
+    __version__ = "0+unknown"
 from .ethdev_api import *  # noqa: F401,F403,E402
 from .net import *  # noqa: F401,F403,E402
 from .eal import (rte_dev_probe, rte_dev_remove, rte_eal_cleanup, rte_eal_init,  # noqa: F401,E402

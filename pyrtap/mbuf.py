@@ -116,3 +116,9 @@ def rte_pktmbuf_lastseg(m: Mbuf) -> Mbuf:
     while m.next is not None:
         m = m.next
     return m
+
+
+# Everything public: the calls, Mbuf/MbufBurst, and every RTE_MBUF_* constant above.
+__all__ = ["Mbuf", "MbufBurst", "RTE_MBUF_DIRECT", "rte_pktmbuf_is_contiguous", "rte_pktmbuf_lastseg"] + [
+    n for n in list(globals()) if n.startswith(("rte_mbuf_", "rte_mempool_", "rte_pktmbuf_", "RTE_MBUF_"))
+    and n not in ("rte_pktmbuf_is_contiguous", "rte_pktmbuf_lastseg", "RTE_MBUF_DIRECT")]

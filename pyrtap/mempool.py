@@ -181,3 +181,12 @@ def rte_mempool_free(mp: Mempool | None) -> int:
 def rte_mempool_list() -> list[Mempool]:
     """Every pool of this process (Python counterpart of ``rte_mempool_walk``)."""
     return list(_pools.values())
+
+
+__all__ = [
+    "MBUF_DTYPE", "Mempool", "RTE_MBUF_DEFAULT_BUF_SIZE", "RTE_MBUF_DEFAULT_DATAROOM",
+    "RTE_MBUF_PRIV_ALIGN", "RTE_MEMPOOL_CACHE_MAX_SIZE", "RTE_MEMPOOL_NAMESIZE",
+    "RTE_PKTMBUF_HEADROOM", "SOCKET_ID_ANY", "rte_errno", "rte_mempool_avail_count",
+    "rte_mempool_empty", "rte_mempool_free", "rte_mempool_full", "rte_mempool_in_use_count",
+    "rte_mempool_list", "rte_mempool_lookup", "rte_pktmbuf_pool_create",
+]

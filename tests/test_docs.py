@@ -108,3 +108,15 @@ def test_the_docs_lead_to_the_api_reference():
         text = (ROOT / page).read_text(encoding="utf-8")
         assert re.search(r"\]\((\./)?(docs/)?api\.md(#[^)]*)?\)", text), \
             "%s does not link to the API reference (docs/api.md)" % page
+
+
+def test_public_surface_has_no_stray_names():
+    """``import pyrtap as rte`` exposes the API, not the modules' own imports, and the
+    version is pyproject.toml's."""
+    import re
+    import pyrtap
+    stray = {"np", "os", "errno", "log", "logging", "operator", "annotations", "sys", "struct"}
+    assert not stray & set(dir(pyrtap)), sorted(stray & set(dir(pyrtap)))
+    with open(ROOT / "pyproject.toml") as f:
+        declared = re.search(r'^version\s*=\s*"([^"]+)"', f.read(), re.M).group(1)
+    assert pyrtap.__version__ == declared

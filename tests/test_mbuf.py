@@ -2,9 +2,9 @@
 attributes, MbufBurst and RTE_MBUF_F_* flags (docs/api.md "Mempool and mbuf",
 pyrtap/mbuf.py).
 
-Tests whose name ends in ``_dpdk_semantics`` or that are marked as pyrtap bugs in
-their docstring fail against the current core: they pin the behaviour the contract
-asks for.
+Tests whose name ends in ``_dpdk_semantics`` pin DPDK's behaviour where pyrtap once
+differed; those whose docstring starts with "Regression" pin the fix of a bug found
+earlier (each passes today).
 """
 from __future__ import annotations
 
@@ -319,7 +319,7 @@ def test_free_bulk_with_one_already_freed(make_pool, kind):
 
 
 def test_free_bulk_same_mbuf_twice_in_one_call(make_pool):
-    """pyrtap bug: the same mbuf twice in one free_bulk is pushed twice on the free stack.
+    """Regression: the same mbuf twice in one free_bulk is pushed twice on the free stack.
 
     core/mempool.pxi batch_free_seg checks ``state`` but the state is only set to FREE
     in pool_put_bulk when the batch is flushed, so the second occurrence passes the check.
@@ -336,7 +336,7 @@ def test_free_bulk_same_mbuf_twice_in_one_call(make_pool):
 
 
 def test_free_after_pool_freed_does_not_touch_a_new_pool(unique_name):
-    """pyrtap bug: a stale mbuf of a freed pool is freed into the next pool that gets its id.
+    """Regression: a stale mbuf of a freed pool is freed into the next pool that gets its id.
 
     rte_mempool_free clears pyrtap_pools[id]; the next pool reuses the id, and
     batch_add (core/mempool.pxi) looks the pool up by ``m.pool_id`` only, so the old
@@ -374,7 +374,7 @@ print("survived")
 
 @pytest.mark.parametrize("call", ["rte.rte_pktmbuf_mtod(m)", "rte.rte_pktmbuf_read(m, 0, 4)", "bytes(m)"])
 def test_using_mbuf_of_freed_pool_does_not_crash(call):
-    """pyrtap bug: touching the data of an mbuf whose pool was freed segfaults the interpreter.
+    """Regression: touching the data of an mbuf whose pool was freed segfaults the interpreter.
 
     rte_mempool_free sets pyrtap_pools[id] = NULL and g_pool_objs[id] = None; _view and
     _read (core/mbuf.pxi) then dereference the NULL pool (pyrtap_mbuf_buf in pyrtap_mbuf.h,
@@ -918,7 +918,7 @@ def test_copy_of_clone_is_direct(pool):
 
 
 def test_copy_past_an_empty_middle_segment(pool):
-    """pyrtap bug: rte_pktmbuf_copy copies the wrong bytes when ``off`` skips past an empty
+    """Regression: rte_pktmbuf_copy copies the wrong bytes when ``off`` skips past an empty
     segment.
 
     core/mbuf.pxi: the skip loop ``while ... off >= src.data_len and src.data_len`` stops at
