@@ -15,17 +15,14 @@ from __future__ import annotations
 import sys
 
 from pyrtap.compare import ALL_PRESETS, main
+from pyrtap.drivers.rtap import RtapDriver
 
 
 def rtap_variants() -> str:
     """Every uring= preset with the default Rx mode, then each other rx= mode (if the
     driver has any) with the default and the defer rings."""
     variants = ["uring=%s" % p for p in ALL_PRESETS]
-    try:
-        from pyrtap.drivers.rtap import RtapDriver
-        modes = [m for m in getattr(RtapDriver, "rx_modes", {}) if m != RtapDriver.default_rx_mode]
-    except ImportError:  # pragma: no cover
-        modes = []
+    modes = [m for m in RtapDriver.rx_modes if m != RtapDriver.default_rx_mode]
     for mode in modes:
         variants += ["uring=default,rx=%s" % mode, "uring=defer,rx=%s" % mode]
     return ";".join(variants)

@@ -62,7 +62,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 import pyrtap as rte
-from pyrtap import _rawbench, netlink, tcpfwd
+from pyrtap import _core, _rawbench, netlink, tcpfwd
 from pyrtap.drivers.tapdev import VNET_HDR_LEN, TapDevice
 from pyrtap.mempool import MBUF_DTYPE
 
@@ -75,11 +75,7 @@ TX_ONLY_IMPLS = ("raw-uring", "os.write")
 # of non-waiting reads, one read posted per descriptor (DPDK's C driver's design), and
 # one multishot read.
 DEFAULT_RTAP = ("uring=default", "rx=batch", "rx=prepost", "rx=multishot")
-try:
-    from pyrtap._core import URING_PRESETS as _PRESETS
-    ALL_PRESETS = tuple(_PRESETS)
-except ImportError:  # pragma: no cover - older core
-    ALL_PRESETS = ("default", "coop", "defer", "sqpoll")
+ALL_PRESETS = tuple(_core.URING_PRESETS)
 
 TX_POOL_SIZE = 8192        # shared by every Tx port of one frame size
 RX_POOL_SIZE = 4096        # per port pair, at least: two full Rx rings plus bursts in hand

@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import os
 
-RTE_MAX_ETHPORTS = 32
-RTE_MAX_QUEUES_PER_PORT = 128
+from ._core import C_LIMITS as _C
+
+RTE_MAX_ETHPORTS = _C["RTE_MAX_ETHPORTS"]                 # defined once, in the core
+RTE_MAX_QUEUES_PER_PORT = _C["RTE_MAX_QUEUES_PER_PORT"]
 RTE_ETHDEV_QUEUE_STAT_CNTRS = 16
 RTE_ETHER_ADDR_LEN = 6
 RTE_ETHER_HDR_LEN = 14

@@ -19,7 +19,7 @@ from ._core import Mempool, rte_errno  # noqa: F401  (re-exported)
 
 log = logging.getLogger("pyrtap")
 
-RTE_PKTMBUF_HEADROOM = 128
+RTE_PKTMBUF_HEADROOM = _core.C_LIMITS["RTE_PKTMBUF_HEADROOM"]     # defined once, in the core
 RTE_MBUF_DEFAULT_DATAROOM = 2048
 RTE_MBUF_DEFAULT_BUF_SIZE = RTE_MBUF_DEFAULT_DATAROOM + RTE_PKTMBUF_HEADROOM
 RTE_MBUF_PRIV_ALIGN = 8

@@ -69,6 +69,10 @@ ctypedef struct fp_port:
 cdef fp_port fp_ops[RTE_MAX_ETHPORTS]
 
 MAX_BURST_SIZE = BURST_MAX     # packets one rx/tx burst call handles at most
+# The C definitions of these facts, for the Python modules to import (one source of truth).
+C_LIMITS = {"RTE_MAX_ETHPORTS": RTE_MAX_ETHPORTS, "RTE_MAX_QUEUES_PER_PORT": RTE_MAX_QUEUES_PER_PORT,
+            "VNET_HDR_LEN": VNET_HDR_LEN, "RTE_PKTMBUF_HEADROOM": RTE_PKTMBUF_HEADROOM,
+            "RX_MAX_SEGS": RX_MAX_SEGS, "IOV_MAX_SEGS": IOV_MAX_SEGS}
 
 
 # What every Rx path needs to turn a finished read into a packet (set at queue setup,

@@ -13,7 +13,7 @@ import socket
 import struct
 import threading
 
-from .. import netlink
+from .. import _core, netlink
 
 TUNSETIFF = 0x400454CA
 TUNGETIFF = 0x800454D2
@@ -40,7 +40,7 @@ TUN_F_TSO6 = 0x04
 TUN_F_TSO_ECN = 0x08
 
 TAP_FLAGS = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR | IFF_MULTI_QUEUE
-VNET_HDR_LEN = 10
+VNET_HDR_LEN = _core.C_LIMITS["VNET_HDR_LEN"]    # sizeof(struct virtio_net_hdr), defined once in the core
 IFNAMSIZ = 16
 MAX_QUEUES = 128
 
