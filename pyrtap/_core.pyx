@@ -32,4 +32,36 @@ include "core/uring_rxtx.pxi"
 include "core/syscall_rxtx.pxi"
 
 MBUF_METADATA_SIZE = sizeof(pyrtap_mbuf)
+
+cdef pyrtap_mbuf _layout_probe
+
+
+cdef tuple _field(str name, void *field, size_t size):
+    return (name, <size_t>(<char *>field - <char *>&_layout_probe), size)
+
+
+# The layout of struct pyrtap_mbuf as the C compiler laid it out: (field, offset, size).
+# mempool.MBUF_DTYPE is built from it, so numpy's view of the metadata cannot drift from C.
+MBUF_LAYOUT = (
+    _field("ol_flags", &_layout_probe.ol_flags, sizeof(_layout_probe.ol_flags)),
+    _field("next", &_layout_probe.next, sizeof(_layout_probe.next)),
+    _field("attached", &_layout_probe.attached, sizeof(_layout_probe.attached)),
+    _field("pkt_len", &_layout_probe.pkt_len, sizeof(_layout_probe.pkt_len)),
+    _field("packet_type", &_layout_probe.packet_type, sizeof(_layout_probe.packet_type)),
+    _field("idx", &_layout_probe.idx, sizeof(_layout_probe.idx)),
+    _field("pool_id", &_layout_probe.pool_id, sizeof(_layout_probe.pool_id)),
+    _field("data_off", &_layout_probe.data_off, sizeof(_layout_probe.data_off)),
+    _field("data_len", &_layout_probe.data_len, sizeof(_layout_probe.data_len)),
+    _field("nb_segs", &_layout_probe.nb_segs, sizeof(_layout_probe.nb_segs)),
+    _field("refcnt", &_layout_probe.refcnt, sizeof(_layout_probe.refcnt)),
+    _field("port", &_layout_probe.port, sizeof(_layout_probe.port)),
+    _field("buf_len", &_layout_probe.buf_len, sizeof(_layout_probe.buf_len)),
+    _field("tso_segsz", &_layout_probe.tso_segsz, sizeof(_layout_probe.tso_segsz)),
+    _field("l2_len", &_layout_probe.l2_len, sizeof(_layout_probe.l2_len)),
+    _field("l3_len", &_layout_probe.l3_len, sizeof(_layout_probe.l3_len)),
+    _field("l4_len", &_layout_probe.l4_len, sizeof(_layout_probe.l4_len)),
+    _field("outer_l2_len", &_layout_probe.outer_l2_len, sizeof(_layout_probe.outer_l2_len)),
+    _field("outer_l3_len", &_layout_probe.outer_l3_len, sizeof(_layout_probe.outer_l3_len)),
+    _field("state", &_layout_probe.state, sizeof(_layout_probe.state)),
+)
 POOL_HEADER_SIZE = sizeof(pyrtap_pool_hdr)

@@ -28,16 +28,15 @@ RTE_MEMPOOL_NAMESIZE = 26    # DPDK: RTE_MEMZONE_NAMESIZE - len("MP_")
 SOCKET_ID_ANY = -1
 
 # numpy view of struct pyrtap_mbuf (pyrtap/includes/pyrtap_mbuf.h), field for field.
-MBUF_DTYPE = np.dtype([
-    ("ol_flags", "<u8"), ("next", "<u8"), ("attached", "<u8"),
-    ("pkt_len", "<u4"), ("packet_type", "<u4"), ("idx", "<u4"),
-    ("pool_id", "<u2"), ("data_off", "<u2"), ("data_len", "<u2"), ("nb_segs", "<u2"),
-    ("refcnt", "<u2"), ("port", "<u2"), ("buf_len", "<u2"), ("tso_segsz", "<u2"),
-    ("l2_len", "<u2"), ("l3_len", "<u2"), ("l4_len", "<u2"),
-    ("outer_l2_len", "<u2"), ("outer_l3_len", "<u2"),
-    ("state", "u1"), ("reserved", "u1"),
-])
-assert MBUF_DTYPE.itemsize == _core.MBUF_METADATA_SIZE, "MBUF_DTYPE does not match the C struct"
+# numpy's view of struct pyrtap_mbuf, built from the layout the C compiler chose
+# (_core.MBUF_LAYOUT: field, offset, size), so the two cannot disagree. Unsigned,
+# little-endian fields; the bytes no field names are padding.
+MBUF_DTYPE = np.dtype({
+    "names": [f for f, _, _ in _core.MBUF_LAYOUT],
+    "formats": ["<u%d" % size for _, _, size in _core.MBUF_LAYOUT],
+    "offsets": [off for _, off, _ in _core.MBUF_LAYOUT],
+    "itemsize": _core.MBUF_METADATA_SIZE,
+})
 
 _pools: dict[str, Mempool] = {}
 

@@ -539,3 +539,25 @@ def test_alloc_free_is_process_safe(make_pool):
     assert sorted(mp.meta["idx"]) == list(range(64))
     assert (mp.meta["state"] == 0).all()
     assert_pool_works(mp, 64)
+
+
+def test_mbuf_dtype_is_the_c_layout():
+    """numpy's view of the metadata is built from the C compiler's offsets; every field of
+    struct pyrtap_mbuf in pyrtap_mbuf.h (but the reserved padding) is in it, at the same
+    offset and size, so a field added or moved in C cannot silently drift."""
+    import re
+    from pathlib import Path
+    from pyrtap import _core
+    from pyrtap.mempool import MBUF_DTYPE
+    header = (Path(__file__).resolve().parent.parent / "pyrtap" / "includes" / "pyrtap_mbuf.h").read_text()
+    body = re.search(r"typedef struct pyrtap_mbuf \{(.*?)\} pyrtap_mbuf;", header, re.S).group(1)
+    fields = []
+    for ctype, names in re.findall(r"^\s*(uint\d+_t)\s+([^;]+);", body, re.M):
+        for n in names.split(","):
+            fields.append((n.strip(), int(ctype[4:-2]) // 8))
+    fields = [f for f in fields if f[0] != "reserved"]
+    assert [(n, s) for n, _, s in _core.MBUF_LAYOUT] == fields
+    assert MBUF_DTYPE.itemsize == _core.MBUF_METADATA_SIZE == 64
+    for name, off, size in _core.MBUF_LAYOUT:
+        dt, dt_off = MBUF_DTYPE.fields[name][:2]
+        assert (dt_off, dt.itemsize) == (off, size), name

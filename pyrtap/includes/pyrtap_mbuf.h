@@ -6,8 +6,9 @@
  * therefore never stored in shared memory: links between mbufs ("next",
  * "attached") are process-independent references (pool id + index).
  *
- * The numpy dtype in pyrtap/mempool.py mirrors struct pyrtap_mbuf field for
- * field; _core checks the sizes match at import.
+ * The numpy dtype in pyrtap/mempool.py is built from the offsets the compiler
+ * gives these fields (_core.MBUF_LAYOUT); tests/test_mempool.py checks that every
+ * field declared here is in that layout.
  */
 #ifndef PYRTAP_MBUF_H
 #define PYRTAP_MBUF_H
