@@ -774,3 +774,13 @@ def test_cli_stats_no_such_interface(tap_required, unique_name):
     r = _cli(name, "--count", "1", "--interval", "0.1")
     assert r.returncode == 1
     assert name in r.stderr
+
+
+def test_xstats_doc_names_every_counter():
+    """docs/xstats.md documents every per-queue counter of the one table the queues read."""
+    from pathlib import Path
+    from pyrtap import _core
+    doc = (Path(__file__).resolve().parent.parent / "docs" / "xstats.md").read_text()
+    missing = [n for n, _, _ in _core.XSTATS_TABLE if "_" + n + "`" not in doc]
+    assert not missing, "docs/xstats.md does not name: %s" % missing
+    assert _core.RXQ_XSTATS[:10] == _core.TXQ_XSTATS[:10]

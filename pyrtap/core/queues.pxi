@@ -47,13 +47,39 @@ def xstats_counting(on=None):
     return g_xstats_on
 
 
-RXQ_XSTATS = ("size_64_packets", "size_65_to_127_packets", "size_128_to_255_packets",
-              "size_256_to_511_packets", "size_512_to_1023_packets",
-              "size_1024_to_1518_packets", "size_1519_to_max_packets",
-              "unicast_packets", "multicast_packets", "broadcast_packets",
-              "checksum_good_packets", "checksum_bad_packets", "checksum_none_packets",
-              "lro_packets", "mbuf_alloc_failed")
-TXQ_XSTATS = RXQ_XSTATS[:10] + ("tso_packets", "checksum_offload_packets", "multiseg_packets")
+# The one table of per-queue extended statistics: (name suffix, offset of its counter in
+# struct qstats, "rx" / "tx" / "both"), in the order rte_eth_xstats_get reports them.
+# The counting code writes the struct fields; xstats() reads them through this table;
+# tests/test_stats.py checks docs/xstats.md names every entry.
+cdef qstats _qs_probe
+
+
+cdef tuple _xs(str name, void *field, str where):
+    return (name, <size_t>(<char *>field - <char *>&_qs_probe), where)
+
+
+XSTATS_TABLE = (
+    _xs("size_64_packets", &_qs_probe.size_bins[0], "both"),
+    _xs("size_65_to_127_packets", &_qs_probe.size_bins[1], "both"),
+    _xs("size_128_to_255_packets", &_qs_probe.size_bins[2], "both"),
+    _xs("size_256_to_511_packets", &_qs_probe.size_bins[3], "both"),
+    _xs("size_512_to_1023_packets", &_qs_probe.size_bins[4], "both"),
+    _xs("size_1024_to_1518_packets", &_qs_probe.size_bins[5], "both"),
+    _xs("size_1519_to_max_packets", &_qs_probe.size_bins[6], "both"),
+    _xs("unicast_packets", &_qs_probe.unicast, "both"),
+    _xs("multicast_packets", &_qs_probe.multicast, "both"),
+    _xs("broadcast_packets", &_qs_probe.broadcast, "both"),
+    _xs("checksum_good_packets", &_qs_probe.csum_good, "rx"),
+    _xs("checksum_bad_packets", &_qs_probe.csum_bad, "rx"),
+    _xs("checksum_none_packets", &_qs_probe.csum_none, "rx"),
+    _xs("lro_packets", &_qs_probe.lro, "rx"),
+    _xs("mbuf_alloc_failed", &_qs_probe.nombuf, "rx"),
+    _xs("tso_packets", &_qs_probe.tso, "tx"),
+    _xs("checksum_offload_packets", &_qs_probe.csum_offload, "tx"),
+    _xs("multiseg_packets", &_qs_probe.multiseg, "tx"),
+)
+RXQ_XSTATS = tuple(n for n, _, w in XSTATS_TABLE if w != "tx")
+TXQ_XSTATS = tuple(n for n, _, w in XSTATS_TABLE if w != "rx")
 
 ctypedef struct fp_queue:
     void *q
@@ -107,12 +133,16 @@ cdef class Queue:
         memset(self.st, 0, sizeof(qstats))
 
     def xstats(self):
-        """Extended counters as (name suffix, value) pairs, Rx or Tx set by ``is_rx``."""
-        cdef qstats *s = self.st
-        common = [s.size_bins[i] for i in range(7)] + [s.unicast, s.multicast, s.broadcast]
-        if self.is_rx:
-            return list(zip(RXQ_XSTATS, common + [s.csum_good, s.csum_bad, s.csum_none, s.lro, s.nombuf]))
-        return list(zip(TXQ_XSTATS, common + [s.tso, s.csum_offload, s.multiseg]))
+        """Extended counters as (name suffix, value) pairs, Rx or Tx set by ``is_rx``
+        (read through XSTATS_TABLE)."""
+        cdef char *base = <char *>self.st
+        cdef size_t off
+        skip = "tx" if self.is_rx else "rx"
+        out = []
+        for name, off, where in XSTATS_TABLE:
+            if where != skip:
+                out.append((name, (<uint64_t *>(base + off))[0]))
+        return out
 
     @property
     def is_rx(self):
