@@ -119,7 +119,7 @@ cdef class Queue:
     cdef void *cstate
     cdef burst_fn burst
     cdef rxq_conf *rc         # Rx queues: their receive-buffer configuration
-    cdef uint64_t *tx_ok      # Tx queues: the offload ol_flags the port was configured for
+    cdef uint64_t *tx_ok      # Tx queues: the RTE_ETH_TX_OFFLOAD_* set the port was configured for
     cdef readonly uint16_t port_id
     cdef readonly uint16_t queue_id
     cdef readonly Mempool pool
@@ -191,10 +191,10 @@ cdef class Queue:
 
     # ---- Tx configuration -----------------------------------------------------------
 
-    def set_tx_offloads(self, uint64_t ol_flags):
-        """The Tx offload requests (``RTE_MBUF_F_TX_*``) this queue honours; packets asking
-        for others are dropped and counted in oerrors."""
-        self.tx_ok[0] = ol_flags
+    def set_tx_offloads(self, uint64_t offloads):
+        """The Tx offloads (``RTE_ETH_TX_OFFLOAD_*``) configured for this queue; packets whose
+        ``RTE_MBUF_F_TX_*`` requests need others are dropped and counted in oerrors."""
+        self.tx_ok[0] = offloads
 
 
 # Bursts run without the GIL, so another thread may stop the port meanwhile. Each burst
@@ -512,6 +512,38 @@ cdef inline void rx_gone(qstats *st, rxq_conf *rc) noexcept nogil:
     if not rc.gone:
         rc.gone = True
         st.errors += 1
+
+
+cdef inline uint16_t rx_read_loop(qstats *st, rxq_conf *rc, int fd, pyrtap_mbuf **buf, iovec *iov,
+                                  pyrtap_mbuf **pkts, uint16_t nb, bint *drained) noexcept nogil:
+    """read()/readv() into the chain ``*buf`` until EAGAIN or ``nb`` packets: net_tap's
+    receive loop, and net_rtap's for small bursts. ``iov`` has room for ``rc.segs``
+    entries. ``*drained`` is set when a read failed (the queue is empty, or gone: counted
+    once, or another error: counted in ``st.errors``)."""
+    cdef pyrtap_mbuf *m
+    cdef ssize_t r
+    cdef uint16_t nrx = 0
+    drained[0] = False
+    while nrx < nb:
+        # Like every Rx path, a frame is dropped (and counted in rx_nombuf) only when no
+        # replacement buffer can be had after reading it.
+        if rc.segs == 1:
+            r = read(fd, pyrtap_mbuf_data(buf[0]) - VNET_HDR_LEN, rc.seg_room + VNET_HDR_LEN)
+        else:
+            rx_fill_iov(buf[0], rc.seg_room, rc.segs, iov)
+            r = readv(fd, iov, rc.segs)
+        if r < 0:
+            if errno == EBADFD:
+                rx_gone(st, rc)
+            elif errno != EAGAIN:
+                st.errors += 1
+            drained[0] = True
+            break
+        m = rx_take(st, rc, buf, r)
+        if m != NULL:
+            pkts[nrx] = m
+            nrx += 1
+    return nrx
 
 
 # A net_rtap queue with uring=defer polled from a thread other than the one that made

@@ -19,31 +19,10 @@ ctypedef struct sys_q:
 
 cdef uint16_t sys_rx_burst(void *qp, pyrtap_mbuf **pkts, uint16_t nb) noexcept nogil:
     cdef sys_q *q = <sys_q *>qp
-    cdef pyrtap_mbuf *m
-    cdef ssize_t r
-    cdef uint16_t nrx = 0
+    cdef bint drained
     if q.spare == NULL or q.rc.gone:
         return 0        # not started, or the interface is gone
-    while nrx < nb:
-        # Read into the spare buffer; like net_rtap, a frame is dropped (and counted in
-        # rx_nombuf) only when no replacement buffer can be had after reading it.
-        m = q.spare
-        if q.rc.segs == 1:
-            r = read(q.fd, pyrtap_mbuf_data(m) - VNET_HDR_LEN, q.rc.seg_room + VNET_HDR_LEN)
-        else:
-            rx_fill_iov(m, q.rc.seg_room, q.rc.segs, q.iov)
-            r = readv(q.fd, q.iov, q.rc.segs)
-        if r < 0:
-            if errno == EBADFD:
-                rx_gone(&q.st, &q.rc)
-            elif errno != EAGAIN:
-                q.st.errors += 1
-            break
-        m = rx_take(&q.st, &q.rc, &q.spare, r)
-        if m != NULL:
-            pkts[nrx] = m
-            nrx += 1
-    return nrx
+    return rx_read_loop(&q.st, &q.rc, q.fd, &q.spare, q.iov, pkts, nb, &drained)
 
 
 cdef uint16_t sys_tx_burst(void *qp, pyrtap_mbuf **pkts, uint16_t nb) noexcept nogil:

@@ -447,40 +447,6 @@ cdef enum:
     ADAPT_MIN = 4       # rx=auto: reads in a batch beyond twice the last burst's frames
 
 
-cdef inline long urx_read_now(uring_q *q, pyrtap_mbuf *m) noexcept nogil:
-    """One plain read()/readv() into the chain ``m``: bytes read or -errno."""
-    cdef iovec iov[RX_MAX_SEGS]
-    cdef long r
-    if q.rc.segs == 1:
-        r = read(q.fd, pyrtap_mbuf_data(m) - VNET_HDR_LEN, q.rc.seg_room + VNET_HDR_LEN)
-    else:
-        rx_fill_iov(m, q.rc.seg_room, q.rc.segs, iov)
-        r = readv(q.fd, iov, q.rc.segs)
-    return r if r >= 0 else -errno
-
-
-cdef inline uint16_t urx_read_loop(uring_q *q, pyrtap_mbuf **pkts, uint16_t nb) noexcept nogil:
-    """net_tap's receive loop on this queue's fd: read() until EAGAIN or ``nb`` packets."""
-    cdef pyrtap_mbuf *m
-    cdef long r
-    cdef uint16_t nrx = 0
-    if q.slots[0] == NULL:
-        return 0
-    while nrx < nb:
-        r = urx_read_now(q, q.slots[0])
-        if r < 0:
-            if r == -EBADFD:
-                rx_gone(&q.st, &q.rc)
-            elif r != -EAGAIN:
-                q.st.errors += 1
-            break
-        m = rx_take(&q.st, &q.rc, &q.slots[0], r)
-        if m != NULL:
-            pkts[nrx] = m
-            nrx += 1
-    return nrx
-
-
 cdef inline uint16_t urx_batch(uring_q *q, pyrtap_mbuf **pkts, uint32_t k) noexcept nogil:
     """Submit ``k`` non-waiting reads (descriptors 0..k-1) in one io_uring_enter and reap
     them all; returns the packets received into ``pkts``."""
@@ -527,29 +493,23 @@ cdef inline uint16_t urx_batch(uring_q *q, pyrtap_mbuf **pkts, uint32_t k) noexc
 
 cdef uint16_t uring_batch_rx_burst(void *qp, pyrtap_mbuf **pkts, uint16_t nb) noexcept nogil:
     cdef uring_q *q = <uring_q *>qp
-    cdef pyrtap_mbuf *m
-    cdef long r
+    cdef bint drained
     cdef uint16_t nrx = 0, got
     cdef uint32_t k
     if q.rc.gone or uring_foreign(q):
         return 0
-    if q.probe and nb <= q.sync_max:
-        return urx_read_loop(q, pkts, nb)
-    if q.probe and (nb == 1 or q.idle):
+    # Plain reads (rx=auto): into descriptor 0, with its iovec area (nothing is posted
+    # while a burst reads synchronously).
+    if q.probe and (nb <= q.sync_max or nb == 1 or q.idle):
         if q.slots[0] == NULL and alloc_rx_chain(q.rc.pool, q.rc.segs, &q.slots[0]) < 0:
             return 0
-        r = urx_read_now(q, q.slots[0])
-        if r < 0:
-            if r == -EBADFD:
-                rx_gone(&q.st, &q.rc)
-            elif r != -EAGAIN:
-                q.st.errors += 1
+        if nb <= q.sync_max:
+            return rx_read_loop(&q.st, &q.rc, q.fd, &q.slots[0], q.iovs, pkts, nb, &drained)
+        # One frame wanted, or the last burst found the queue empty: one read() first.
+        nrx = rx_read_loop(&q.st, &q.rc, q.fd, &q.slots[0], q.iovs, pkts, 1, &drained)
+        if drained:
             q.idle = True
             return 0
-        m = rx_take(&q.st, &q.rc, &q.slots[0], r)
-        if m != NULL:
-            pkts[0] = m
-            nrx = 1
         if nb == 1:
             return nrx
     k = min(<uint32_t>(nb - nrx), q.nb_desc)

@@ -341,7 +341,8 @@ class TapDriverBase(EthDevOps):
                 log.error("%s: MTU %d: Rx queue %d: %s", self.name, mtu, q.queue_id, e)
                 err = -errno.EINVAL
             if dev.started:
-                err = q.start() if err == 0 else (q.start(), err)[1]
+                rc = q.start()          # restarted either way: with the old size after an error
+                err = err or rc
             if err < 0:
                 return err
         return self._netlink(netlink.set_mtu, mtu)
