@@ -26,36 +26,13 @@ from libc.stdint cimport uint8_t, uint16_t, uint32_t, uint64_t, uintptr_t
 from libc.errno cimport errno, EAGAIN, EINTR
 from libc.stdlib cimport malloc, free
 from libc.string cimport memcmp
+from posix.time cimport timespec, clock_gettime, CLOCK_MONOTONIC
+from posix.unistd cimport read, write
 
-cdef extern from "<unistd.h>" nogil:
-    ssize_t read(int fd, void *buf, size_t count)
-    ssize_t write(int fd, const void *buf, size_t count)
-
-cdef extern from "<time.h>" nogil:
-    ctypedef long time_t
-    struct timespec:
-        time_t tv_sec
-        long tv_nsec
-    int clock_gettime(int clk, timespec *ts)
-    int CLOCK_MONOTONIC
-
-cdef extern from "<liburing.h>" nogil:
-    struct io_uring_sqe:
-        pass
-    struct io_uring_cqe:
-        unsigned long long user_data
-        int res
-        unsigned flags
-    struct io_uring:
-        pass
-    int io_uring_queue_init(unsigned entries, io_uring *ring, unsigned flags)
-    void io_uring_queue_exit(io_uring *ring)
-    io_uring_sqe *io_uring_get_sqe(io_uring *ring)
-    void io_uring_prep_write(io_uring_sqe *sqe, int fd, const void *buf, unsigned nbytes,
-                             unsigned long long offset)
-    int io_uring_submit_and_wait(io_uring *ring, unsigned wait_nr)
-    unsigned io_uring_peek_batch_cqe(io_uring *ring, io_uring_cqe **cqes, unsigned count)
-    void io_uring_cq_advance(io_uring *ring, unsigned nr)
+# The same liburing declarations as the core's (C declarations only: no code of the core).
+from includes.liburing cimport (io_uring, io_uring_cqe, io_uring_queue_init, io_uring_queue_exit,
+                                io_uring_get_sqe, io_uring_prep_write, io_uring_submit_and_wait,
+                                io_uring_peek_batch_cqe, io_uring_cq_advance)
 
 cdef enum:
     CHECK_EVERY = 64          # system calls between two clock reads

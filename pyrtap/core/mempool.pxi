@@ -6,16 +6,6 @@
 # alloc/free safe between processes sharing the pool (DPDK's "stack" mempool
 # driver works the same way). Bulk calls take the lock once per burst.
 
-cdef extern from "<sys/mman.h>" nogil:
-    void *mmap(void *addr, size_t length, int prot, int flags, int fd, long offset)
-    int munmap(void *addr, size_t length)
-    int PROT_READ, PROT_WRITE, MAP_SHARED, MAP_POPULATE
-    void *MAP_FAILED
-
-cdef extern from "Python.h":
-    int PyBuffer_FillInfo(Py_buffer *view, object obj, void *buf, Py_ssize_t len,
-                          int readonly, int flags) except -1
-
 cdef object g_pool_objs = [None] * PYRTAP_MAX_POOLS   # pool id -> Mempool
 
 # Mbufs in all live pools: no chain can be longer, so every chain walk stops there

@@ -9,11 +9,6 @@
 # wire. The Python functions convert to the big-endian number the header dtypes of
 # pyrtap/net.py use, so ``hdr['hdr_checksum'] = rte_ipv4_cksum(hdr)`` is right.
 
-from libc.errno cimport ENODEV
-
-cdef extern from "<errno.h>":
-    enum: ENOTSUP                # not declared by Cython's libc.errno
-
 cdef enum:
     NET_ETHER_TYPE_IPV4 = 0x0800
     NET_ETHER_TYPE_ARP = 0x0806

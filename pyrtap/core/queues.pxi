@@ -8,8 +8,6 @@ cdef enum:
     RTE_MAX_ETHPORTS = 32
     RTE_MAX_QUEUES_PER_PORT = 128
     BURST_MAX = 512            # packets handled per call; DPDK bursts are usually 32
-    ETH_HLEN = 14
-    VNET_HDR_LEN = 10          # sizeof(struct virtio_net_hdr), what TUNSETVNETHDRSZ sets
     TX_IOV_INLINE = 36         # iovecs kept per Tx descriptor (a 64 KB chain of 2 KB mbufs + header); longer ones use the heap
     IOV_MAX_SEGS = 1024        # IOV_MAX: the kernel refuses longer writev vectors
     RX_MAX_SEGS = 64           # mbufs per receive buffer: a 64 KB LRO frame in 1 KB mbufs
@@ -199,26 +197,8 @@ cdef class Queue:
 
 # Bursts run without the GIL, so another thread may stop the port meanwhile. Each burst
 # announces itself in fp_busy[port] before it reads the table, and fp_ops_clear empties
-# the table before it waits for fp_busy to drop to 0 (sequentially consistent atomics:
-# either the burst sees the empty table, or the clear sees the burst and waits for it).
+# the table before it waits for fp_busy to drop to 0 (the atomics of pyrtap_ethdev_fp.h).
 # Only then may a driver stop its queues.
-cdef extern from *:
-    """
-    static inline void pyrtap_busy_inc(int *c) { __atomic_add_fetch(c, 1, __ATOMIC_SEQ_CST); }
-    static inline void pyrtap_busy_dec(int *c) { __atomic_sub_fetch(c, 1, __ATOMIC_RELEASE); }
-    static inline int pyrtap_busy_read(int *c) { return __atomic_load_n(c, __ATOMIC_SEQ_CST); }
-    static inline uint16_t pyrtap_nb_read(uint16_t *n) { return __atomic_load_n(n, __ATOMIC_SEQ_CST); }
-    static inline void pyrtap_nb_write(uint16_t *n, uint16_t v) { __atomic_store_n(n, v, __ATOMIC_SEQ_CST); }
-    """
-    void pyrtap_busy_inc(int *c) nogil
-    void pyrtap_busy_dec(int *c) nogil
-    int pyrtap_busy_read(int *c) nogil
-    uint16_t pyrtap_nb_read(uint16_t *n) nogil
-    void pyrtap_nb_write(uint16_t *n, uint16_t v) nogil
-
-cdef extern from "<sched.h>" nogil:
-    int sched_yield()
-
 cdef int fp_busy[RTE_MAX_ETHPORTS]
 
 

@@ -13,7 +13,6 @@
 cdef enum:
     CANCEL_TAG = 0xFFFFFFFF     # user_data of our cancel SQE (descriptors use slot numbers)
     MSHOT_TAG = 0xFFFFFFFE      # user_data of the multishot read
-    IORING_OP_READ_MULTISHOT = 49   # kernel >= 6.7; liburing 2.3 predates it
 
 # Setup-flag presets, selectable per port with the devarg uring=NAME so the benchmark
 # can measure each (docs/benchmarks.md: they change Rx throughput 2-3x).
@@ -23,12 +22,6 @@ URING_PRESETS = {
     "defer": IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN,
     "sqpoll": IORING_SETUP_SQPOLL,
 }
-
-
-cdef extern from "<pthread.h>" nogil:
-    ctypedef unsigned long pthread_t
-    pthread_t pthread_self()
-    int pthread_equal(pthread_t a, pthread_t b)
 
 
 ctypedef struct mshot_state:
@@ -440,9 +433,6 @@ cdef class UringRxQueue(_UringQueue):
 # an empty poll costs one failed read() instead of a batch of failed SQEs; and a batch
 # asks for about twice what the last burst found, not the whole burst.
 
-cdef extern from "<linux/fs.h>" nogil:
-    int RWF_NOWAIT
-
 cdef enum:
     ADAPT_MIN = 4       # rx=auto: reads in a batch beyond twice the last burst's frames
 
@@ -699,11 +689,6 @@ cdef class UringTxQueue(_UringQueue):
 # frame's buffer from a provided-buffer ring that holds the descriptors' mbufs (buffer
 # id = slot). Re-posting a descriptor is then a store into that ring, not an SQE, and
 # the file is polled once instead of once per read. Single-segment buffers only.
-
-cdef extern from "<sys/mman.h>" nogil:
-    int MAP_PRIVATE, MAP_ANONYMOUS
-
-
 
 cdef inline void mshot_add(uring_q *q, uint32_t slot) noexcept nogil:
     io_uring_buf_ring_add(q.ms.br, pyrtap_mbuf_data(q.slots[slot]) - VNET_HDR_LEN,

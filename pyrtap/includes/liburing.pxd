@@ -1,12 +1,11 @@
-# liburing (>= 2.3) and kernel header declarations used by the io_uring data path.
+# liburing's API (liburing-dev >= 2.3, what setup.py links): the calls of net_rtap's data
+# path (core/rtap_rxtx.pxi) and of the raw io_uring baseline (_rawbench.pyx).
+# Kernel opcodes and flags that liburing's own header may not have yet are in linux.pxd.
 from libc.stdint cimport uint8_t, uint16_t, uint32_t, uint64_t, int32_t
-
-cdef extern from "<sys/uio.h>" nogil:
-    struct iovec:
-        void *iov_base
-        size_t iov_len
+from posix.uio cimport iovec
 
 cdef extern from "<linux/time_types.h>" nogil:
+    # What liburing's timed waits take: the kernel's 64-bit timespec, not libc's.
     struct __kernel_timespec:
         long long tv_sec
         long long tv_nsec
@@ -66,6 +65,7 @@ cdef extern from "<liburing.h>" nogil:
         IOSQE_BUFFER_SELECT
         IOSQE_FIXED_FILE
 
+    int io_uring_queue_init(unsigned entries, io_uring *ring, unsigned flags)
     int io_uring_queue_init_params(unsigned entries, io_uring *ring, io_uring_params *p)
     void io_uring_queue_exit(io_uring *ring)
     io_uring_sqe *io_uring_get_sqe(io_uring *ring)
@@ -99,37 +99,3 @@ cdef extern from "<liburing.h>" nogil:
                                unsigned short bid, int mask, int buf_offset)
     void io_uring_buf_ring_advance(io_uring_buf_ring *br, int count)
     int io_uring_buf_ring_mask(uint32_t ring_entries)
-
-cdef extern from "<linux/virtio_net.h>" nogil:
-    struct virtio_net_hdr:
-        uint8_t flags
-        uint8_t gso_type
-        uint16_t hdr_len
-        uint16_t gso_size
-        uint16_t csum_start
-        uint16_t csum_offset
-    enum:
-        VIRTIO_NET_HDR_F_NEEDS_CSUM
-        VIRTIO_NET_HDR_F_DATA_VALID
-        VIRTIO_NET_HDR_GSO_NONE
-        VIRTIO_NET_HDR_GSO_TCPV4
-        VIRTIO_NET_HDR_GSO_TCPV6
-        VIRTIO_NET_HDR_GSO_UDP_L4
-        VIRTIO_NET_HDR_GSO_ECN
-
-cdef extern from "<unistd.h>" nogil:
-    ssize_t read(int fd, void *buf, size_t count)
-    ssize_t write(int fd, const void *buf, size_t count)
-    int close(int fd)
-
-cdef extern from "<sys/eventfd.h>" nogil:
-    int eventfd(unsigned int initval, int flags)
-    int EFD_CLOEXEC, EFD_NONBLOCK
-
-cdef extern from "<sys/uio.h>" nogil:
-    ssize_t readv(int fd, const iovec *iov, int iovcnt)
-    ssize_t writev(int fd, const iovec *iov, int iovcnt)
-
-cdef extern from "<errno.h>" nogil:
-    int errno
-    int ENOBUFS
