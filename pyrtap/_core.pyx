@@ -4,7 +4,6 @@
 One extension module built from the ``core/*.pxi`` parts, so the burst loops can inline
 the mbuf helpers. Nothing here knows about ports or drivers' set-up: that is Python.
 """
-import errno
 import os
 
 import numpy as np

@@ -561,3 +561,12 @@ def test_mbuf_dtype_is_the_c_layout():
     for name, off, size in _core.MBUF_LAYOUT:
         dt, dt_off = MBUF_DTYPE.fields[name][:2]
         assert (dt_off, dt.itemsize) == (off, size), name
+
+
+def test_pool_mapping_failure_is_oserror():
+    """A pool mapping that cannot be made raises OSError with the mmap errno (the C errno,
+    not an attribute lookup on it)."""
+    from pyrtap import _core
+    with pytest.raises(OSError) as e:
+        _core._Mapping(-1, 4096)
+    assert e.value.errno == errno.EBADF

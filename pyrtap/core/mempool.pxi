@@ -38,8 +38,9 @@ cdef class _Mapping:
 
     def __cinit__(self, int fd, size_t size):
         cdef void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd, 0)
+        cdef int err = errno
         if p == MAP_FAILED:
-            raise OSError(errno.errno, "mmap of pool memory failed: " + os.strerror(errno.errno))
+            raise OSError(err, "mmap of pool memory failed: " + os.strerror(err))
         self.addr = <uint8_t *>p
         self.size = size
 
