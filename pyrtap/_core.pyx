@@ -36,8 +36,8 @@ include "core/burst.pxi"
 include "core/dynfield.pxi"
 include "core/queues.pxi"
 include "core/net.pxi"
-include "core/uring_rxtx.pxi"
-include "core/syscall_rxtx.pxi"
+include "core/rtap_rxtx.pxi"
+include "core/tap_rxtx.pxi"
 
 MBUF_METADATA_SIZE = sizeof(pyrtap_mbuf)
 
