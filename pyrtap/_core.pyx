@@ -34,10 +34,17 @@ include "core/mempool.pxi"
 include "core/mbuf.pxi"
 include "core/burst.pxi"
 include "core/dynfield.pxi"
-include "core/queues.pxi"
+include "core/queue.pxi"
+include "core/ethdev_fp.pxi"
 include "core/net.pxi"
+include "core/vnet_rxtx.pxi"
 include "core/rtap_rxtx.pxi"
 include "core/tap_rxtx.pxi"
+
+# The C definitions of these facts, for the Python modules to import (one source of truth).
+C_LIMITS = {"RTE_MAX_ETHPORTS": RTE_MAX_ETHPORTS, "RTE_MAX_QUEUES_PER_PORT": RTE_MAX_QUEUES_PER_PORT,
+            "VNET_HDR_LEN": VNET_HDR_LEN, "RTE_PKTMBUF_HEADROOM": RTE_PKTMBUF_HEADROOM,
+            "RX_MAX_SEGS": RX_MAX_SEGS, "IOV_MAX_SEGS": IOV_MAX_SEGS}
 
 MBUF_METADATA_SIZE = sizeof(pyrtap_mbuf)
 

@@ -13,6 +13,7 @@
 cdef enum:
     CANCEL_TAG = 0xFFFFFFFF     # user_data of our cancel SQE (descriptors use slot numbers)
     MSHOT_TAG = 0xFFFFFFFE      # user_data of the multishot read
+    TX_IOV_INLINE = 36          # iovecs kept per Tx descriptor (a 64 KB chain of 2 KB mbufs + header); longer ones use the heap
 
 # Setup-flag presets, selectable per port with the devarg uring=NAME so the benchmark
 # can measure each (docs/benchmarks.md: they change Rx throughput 2-3x).
@@ -68,6 +69,24 @@ ctypedef struct uring_q:
 # The first SQPOLL ring of the process: later ones attach to its SQ thread
 # (IORING_SETUP_ATTACH_WQ) instead of each starting a kernel thread that spins on a CPU.
 cdef int g_sqpoll_fd = -1
+
+
+# A net_rtap queue with uring=defer polled from a thread other than the one that made
+# its ring: the kernel refuses (SINGLE_ISSUER), so the burst does nothing and counts
+# one error per queue; the Python wrappers log it once (g_wrong_thread).
+cdef bint g_wrong_thread = False
+cdef bint g_wrong_thread_logged = False
+
+
+cdef _log_wrong_thread():
+    global g_wrong_thread_logged
+    if not g_wrong_thread_logged:
+        g_wrong_thread_logged = True
+        import logging
+        logging.getLogger("pyrtap").error(
+            "a net_rtap queue made with uring=defer (IORING_SETUP_SINGLE_ISSUER) was polled "
+            "from another thread: bursts there receive and send nothing (counted in errors); "
+            "poll it from the thread that set it up, or use another uring= preset")
 
 
 cdef inline bint uring_foreign(uring_q *q) noexcept nogil:
