@@ -66,6 +66,7 @@ cdef inline uint16_t fp_call(int port_id, int queue_id, bint rx, pyrtap_mbuf **p
 
 def fp_ops_set(uint16_t port_id, list rx_queues, list tx_queues):
     """Publish a started port's queues to the burst table (DPDK's eth_dev_fp_ops_setup)."""
+    cdef RxQueue rq
     cdef Queue q
     cdef Py_ssize_t i
     if port_id >= RTE_MAX_ETHPORTS:
@@ -73,13 +74,13 @@ def fp_ops_set(uint16_t port_id, list rx_queues, list tx_queues):
     if len(rx_queues) > RTE_MAX_QUEUES_PER_PORT or len(tx_queues) > RTE_MAX_QUEUES_PER_PORT:
         raise ValueError("too many queues")
     fp_ops_clear(port_id)
-    for i, q in enumerate(rx_queues):
-        q.rc.gone = False
-        fp_ops[port_id].rxq[i].q = q.cstate
-        fp_ops[port_id].rxq[i].burst = q.burst
-        fp_ops[port_id].rxq[i].pool = q.rc.pool
-        if q.rc.pool != NULL:
-            g_pool_users[q.rc.pool.pool_id] += 1
+    for i, rq in enumerate(rx_queues):
+        rq.rc.gone = False
+        fp_ops[port_id].rxq[i].q = rq.cstate
+        fp_ops[port_id].rxq[i].burst = rq.burst
+        fp_ops[port_id].rxq[i].pool = rq.rc.pool
+        if rq.rc.pool != NULL:
+            g_pool_users[rq.rc.pool.pool_id] += 1
     for i, q in enumerate(tx_queues):
         fp_ops[port_id].txq[i].q = q.cstate
         fp_ops[port_id].txq[i].burst = q.burst

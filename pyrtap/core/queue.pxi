@@ -158,15 +158,39 @@ ctypedef struct rxq_conf:
 
 
 cdef class Queue:
-    """One Rx or Tx queue of a port: a driver's C state plus its burst function."""
+    """One Rx or Tx queue of a port: a driver's C state plus its burst function.
+
+    A driver's queue class binds its C state first thing in ``__cinit__`` (``_bind``);
+    the fast-path table then calls ``burst`` with ``cstate``. A bare Queue binds
+    nothing: published in the table, its bursts do nothing.
+    """
     cdef qstats *st           # points into the subclass's C state
     cdef void *cstate
     cdef burst_fn burst
-    cdef rxq_conf *rc         # Rx queues: their receive-buffer configuration
-    cdef uint64_t *tx_ok      # Tx queues: the RTE_ETH_TX_OFFLOAD_* set the port was configured for
     cdef readonly uint16_t port_id
     cdef readonly uint16_t queue_id
-    cdef readonly Mempool pool
+
+    cdef _bind(self, void *cstate, qstats *st, burst_fn burst, uint16_t port_id, uint16_t queue_id):
+        self.cstate = cstate
+        self.st = st
+        self.burst = burst
+        self.port_id = port_id
+        self.queue_id = queue_id
+
+    def start(self):
+        """Make the queue ready for bursts (the port is starting): 0 or a negative errno."""
+        return 0
+
+    def stop(self):
+        """Return every mbuf the queue holds to its pool (the port is stopping)."""
+
+    def close(self):
+        """Release what the queue holds in the kernel (the queue must be stopped)."""
+
+    @property
+    def inflight(self):
+        """Descriptors currently owned by the kernel."""
+        return 0
 
     def stats(self):
         """This queue's counters: packets, bytes, errors, nombuf."""
@@ -190,16 +214,25 @@ cdef class Queue:
 
     @property
     def is_rx(self):
-        return self.rc != NULL
+        return False
 
-    # ---- Rx configuration -----------------------------------------------------------
 
-    cdef _rx_init(self, rxq_conf *rc, Mempool pool, uint32_t max_frame, uint16_t port_id):
-        """Size the receive buffers for ``max_frame``-byte frames from ``pool``."""
+cdef class RxQueue(Queue):
+    """A receive queue: frames of up to ``max_frame`` bytes read into buffers of
+    ``segments`` mbufs from ``pool``. Every driver's Rx queue extends it."""
+    cdef rxq_conf *rc         # the receive-buffer configuration, in the driver's C state
+    cdef readonly Mempool pool
+
+    @property
+    def is_rx(self):
+        return True
+
+    cdef _rx_init(self, rxq_conf *rc, Mempool pool, uint32_t max_frame):
+        """Size the receive buffers for ``max_frame``-byte frames from ``pool`` (after _bind)."""
         self.rc = rc
         self.pool = pool
         rc.pool = &pool.pool
-        rc.port_id = port_id
+        rc.port_id = self.port_id
         if pool.pool.data_room < RTE_PKTMBUF_HEADROOM + ETH_HLEN:
             raise ValueError("mbuf data room of pool %r leaves no room for a frame" % pool.name)
         rc.seg_room = pool.pool.data_room - RTE_PKTMBUF_HEADROOM
@@ -215,9 +248,13 @@ cdef class Queue:
         self.rc.segs = segs
         self.rc.full_read = rx_full_read(segs, self.rc.seg_room, max_frame)
 
+    cdef _rx_resized(self):
+        """The receive buffers' size changed: a driver adapts what depends on it."""
+
     def set_rx_max_frame(self, uint32_t max_frame):
         """Receive buffers for frames up to ``max_frame`` bytes (the queue must be stopped)."""
         self._rx_size(max_frame)
+        self._rx_resized()
 
     def set_rx_sw_cksum(self, bint on):
         """Verify in software the L4 checksums the kernel did not vouch for (Rx checksum offload)."""
@@ -233,7 +270,30 @@ cdef class Queue:
         """Mbufs per receive buffer: more than 1 means scatter Rx."""
         return self.rc.segs
 
-    # ---- Tx configuration -----------------------------------------------------------
+    cdef int _rx_buffer(self, pyrtap_mbuf **buf) noexcept:
+        """A receive buffer in ``*buf``, unless it holds one already: 0, or -ENOMEM
+        (counted in rx_nombuf) when the pool cannot provide it."""
+        if buf[0] == NULL and alloc_rx_chain(self.rc.pool, self.rc.segs, buf) < 0:
+            self.st.nombuf += 1
+            return -ENOMEM
+        return 0
+
+    cdef void _rx_release(self, pyrtap_mbuf **bufs, uint32_t n) noexcept:
+        """Return the receive buffers ``bufs[0:n]`` to their pool (the kernel must be done
+        with them); the entries become NULL."""
+        cdef free_batch b
+        cdef uint32_t i
+        batch_init(&b)
+        for i in range(n):
+            if bufs[i] != NULL:
+                batch_free_chain(&b, bufs[i])
+                bufs[i] = NULL
+        batch_flush(&b)
+
+
+cdef class TxQueue(Queue):
+    """A transmit queue. Every driver's Tx queue extends it."""
+    cdef uint64_t *tx_ok      # the RTE_ETH_TX_OFFLOAD_* set the port was configured for, in the C state
 
     def set_tx_offloads(self, uint64_t offloads):
         """The Tx offloads (``RTE_ETH_TX_OFFLOAD_*``) configured for this queue; packets whose

@@ -34,8 +34,11 @@ ctypedef struct mshot_state:
     uint32_t added             # buffers added to the ring since the last advance
 
 
+# One queue's C state. The ring part is every queue's (uring_q_setup / uring_q_free);
+# the Rx and Tx parts are used by that direction's bursts only.
 ctypedef struct uring_q:
     io_uring ring
+    bint ring_ready            # uring_init done, uring_exit not yet
     qstats st
     int fd
     int sqe_fd                 # what SQEs name: 0, the registered file, or fd itself
@@ -44,18 +47,17 @@ ctypedef struct uring_q:
     uint32_t inflight          # descriptors owned by the kernel
     uint32_t pending           # SQEs prepared since the last submit
     bint defer                 # DEFER_TASKRUN: completions need an io_uring_enter
-    uint16_t port_id
     pthread_t owner            # the thread that made the ring (the only submitter with defer)
     bint wrong_thread          # defer: polled from another thread (counted once)
     pyrtap_mbuf **slots        # head mbuf of each descriptor
     iovec *iovs                # per-descriptor gather/scatter lists
     uint32_t iov_per_slot
+    uint32_t sync_max          # bursts up to this size use plain read()/write() (devarg sync=)
     # Rx only
     rxq_conf rc
     bint probe                 # rx=auto: start with a plain read() when the queue was idle
     bint idle                  # rx=auto: the last burst found the queue empty
     uint32_t last              # rx=auto: frames the last burst received
-    uint32_t sync_max          # bursts up to this size use plain read()/write() (devarg sync=)
     # Tx only
     uint64_t tx_ok             # configured RTE_ETH_TX_OFFLOAD_* of the port
     uint32_t *free_slots
@@ -191,83 +193,94 @@ cdef void uring_exit(uring_q *q) noexcept nogil:
     io_uring_queue_exit(&q.ring)
 
 
-cdef class _UringQueue(Queue):
+cdef int uring_q_setup(uring_q *q, int fd, uint32_t nb_desc, unsigned flags,
+                       uint32_t iov_per_slot) except -1:
+    """The ring and the descriptor arrays every net_rtap queue has, Rx or Tx."""
+    q.fd = fd
+    q.nb_desc = nb_desc
+    q.iov_per_slot = iov_per_slot
+    q.slots = <pyrtap_mbuf **>PyMem_Calloc(nb_desc, sizeof(pyrtap_mbuf *))
+    if q.slots == NULL:
+        raise MemoryError()
+    uring_q_iovs(q, iov_per_slot)
+    # One SQ entry per descriptor plus one for the cancel request; CQ twice that.
+    uring_init(q, nb_desc + 1, flags)
+    q.ring_ready = True
+    # A registered file spares the kernel a file lookup per request.
+    q.sqe_fd = fd
+    if io_uring_register_files(&q.ring, &fd, 1) == 0:
+        q.sqe_fd = 0
+        q.sqe_flags = IOSQE_FIXED_FILE
+    return 0
+
+
+cdef int uring_q_iovs(uring_q *q, uint32_t per_slot) except -1:
+    """Room for ``per_slot`` iovecs per descriptor (the queue must be stopped)."""
+    cdef iovec *iovs
+    if per_slot <= q.iov_per_slot and q.iovs != NULL:
+        return 0
+    iovs = <iovec *>PyMem_Calloc(q.nb_desc * per_slot, sizeof(iovec))
+    if iovs == NULL:
+        raise MemoryError()
+    PyMem_Free(q.iovs)
+    q.iovs = iovs
+    q.iov_per_slot = per_slot
+    return 0
+
+
+cdef void uring_q_close(uring_q *q) noexcept:
+    """Release the ring (the queue must be stopped)."""
+    if q.ring_ready:
+        uring_exit(q)
+        q.ring_ready = False
+
+
+cdef void uring_q_free(uring_q *q) noexcept:
+    """Everything a net_rtap queue holds: the ring, then its arrays."""
+    cdef uint32_t i
+    uring_q_close(q)
+    if q.heap_iovs != NULL:
+        for i in range(q.nb_desc):
+            free(q.heap_iovs[i])
+    PyMem_Free(q.slots)
+    PyMem_Free(q.iovs)
+    PyMem_Free(q.free_slots)
+    PyMem_Free(q.hdrs)
+    PyMem_Free(q.heap_iovs)
+
+
+cdef class _UringRxQueue(RxQueue):
+    """What the net_rtap receive queues share: their ring, and Rx interrupts through it."""
     cdef uring_q q
-    cdef bint ring_ready
     # Rx interrupts (docs/events.md): an eventfd registered with the ring, for the Rx
     # modes whose posted reads take frames off the TAP queue (rx=prepost, multishot).
     cdef int evfd
     cdef bint wakes_by_cqe
 
     def __dealloc__(self):
-        cdef uint32_t i
-        if self.ring_ready:
-            uring_exit(&self.q)
+        uring_q_free(&self.q)
         if self.evfd > 0:
             close(self.evfd)
-        if self.q.heap_iovs != NULL:
-            for i in range(self.q.nb_desc):
-                free(self.q.heap_iovs[i])
-        PyMem_Free(self.q.slots)
-        PyMem_Free(self.q.iovs)
-        PyMem_Free(self.q.free_slots)
-        PyMem_Free(self.q.hdrs)
-        PyMem_Free(self.q.heap_iovs)
 
-    cdef _setup(self, int fd, uint32_t nb_desc, uint16_t port_id, uint16_t queue_id,
-                unsigned flags, uint32_t iov_per_slot):
-        self.st = &self.q.st
-        self.cstate = &self.q
+    cdef _setup_rx(self, int fd, uint32_t nb_desc, Mempool pool, uint32_t max_frame,
+                   uint16_t port_id, uint16_t queue_id, unsigned flags, burst_fn burst):
         self.evfd = -1
-        self.tx_ok = &self.q.tx_ok
-        self.port_id = port_id
-        self.queue_id = queue_id
-        self.q.fd = fd
-        self.q.nb_desc = nb_desc
-        self.q.port_id = port_id
-        self.q.iov_per_slot = iov_per_slot
-        self.q.slots = <pyrtap_mbuf **>PyMem_Calloc(nb_desc, sizeof(pyrtap_mbuf *))
-        if self.q.slots == NULL:
-            raise MemoryError()
-        self._iovs(iov_per_slot)
-        # One SQ entry per descriptor plus one for the cancel request; CQ twice that.
-        uring_init(&self.q, nb_desc + 1, flags)
-        self.ring_ready = True
-        # A registered file spares the kernel a file lookup per request.
-        self.q.sqe_fd = fd
-        if io_uring_register_files(&self.q.ring, &fd, 1) == 0:
-            self.q.sqe_fd = 0
-            self.q.sqe_flags = IOSQE_FIXED_FILE
+        self._bind(&self.q, &self.q.st, burst, port_id, queue_id)
+        self._rx_init(&self.q.rc, pool, max_frame)
+        uring_q_setup(&self.q, fd, nb_desc, flags, self.q.rc.segs)
 
-    cdef _iovs(self, uint32_t per_slot):
-        """Room for ``per_slot`` iovecs per descriptor (the queue must be stopped)."""
-        cdef iovec *iovs
-        if per_slot <= self.q.iov_per_slot and self.q.iovs != NULL:
-            return
-        iovs = <iovec *>PyMem_Calloc(self.q.nb_desc * per_slot, sizeof(iovec))
-        if iovs == NULL:
-            raise MemoryError()
-        PyMem_Free(self.q.iovs)
-        self.q.iovs = iovs
-        self.q.iov_per_slot = per_slot
-
-    def set_rx_max_frame(self, uint32_t max_frame):
-        """Receive buffers for frames up to ``max_frame`` bytes (the queue must be stopped)."""
-        self._rx_size(max_frame)
-        self._iovs(self.q.rc.segs)
+    cdef _rx_resized(self):
+        uring_q_iovs(&self.q, self.q.rc.segs)     # a scatter list per descriptor
 
     def set_sync_max(self, uint32_t n):
-        """Bursts of up to ``n`` packets use plain read()/write() (Tx: when nothing is in
-        flight; Rx: rx=auto only). 0: io_uring for every burst."""
+        """Bursts of up to ``n`` packets use plain read() (rx=auto only). 0: io_uring for
+        every burst."""
         self.q.sync_max = n
 
     cdef int _batch_start(self):
         """Start of a batched-read Rx queue: see UringBatchRxQueue.start."""
         self.q.idle = True
-        if self.q.slots[0] == NULL and alloc_rx_chain(self.q.rc.pool, self.q.rc.segs, &self.q.slots[0]) < 0:
-            self.q.st.nombuf += 1
-            return -ENOMEM
-        return 0
+        return self._rx_buffer(&self.q.slots[0])
 
     @property
     def inflight(self):
@@ -279,10 +292,8 @@ cdef class _UringQueue(Queue):
         return self.q.ring.ring_fd
 
     def close(self):
-        """Release the ring (the queue must be stopped)."""
-        if self.ring_ready:
-            uring_exit(&self.q)
-            self.ring_ready = False
+        """Release the ring and the Rx interrupt eventfd (the queue must be stopped)."""
+        uring_q_close(&self.q)
         if self.evfd > 0:
             close(self.evfd)
             self.evfd = -1
@@ -399,22 +410,19 @@ cdef void urx_discard(uring_q *q, uint32_t slot, int res, free_batch *b) noexcep
     q.slots[slot] = NULL
 
 
-cdef class UringRxQueue(_UringQueue):
+cdef class UringRxQueue(_UringRxQueue):
     """net_rtap receive queue: pre-posted io_uring reads into mbuf chains."""
 
     def __cinit__(self, int fd, uint32_t nb_desc, Mempool pool, uint32_t max_frame,
                   uint16_t port_id=0, uint16_t queue_id=0, unsigned flags=0):
-        self._rx_init(&self.q.rc, pool, max_frame, port_id)
-        self._setup(fd, nb_desc, port_id, queue_id, flags, self.q.rc.segs)
-        self.burst = uring_rx_burst
+        self._setup_rx(fd, nb_desc, pool, max_frame, port_id, queue_id, flags, uring_rx_burst)
         self.wakes_by_cqe = True
 
     def start(self):
         """Post one read per descriptor. 0, or -ENOMEM when the pool cannot fill the ring."""
         cdef uint32_t slot
         for slot in range(self.q.nb_desc):
-            if alloc_rx_chain(self.q.rc.pool, self.q.rc.segs, &self.q.slots[slot]) < 0:
-                self.q.st.nombuf += 1
+            if self._rx_buffer(&self.q.slots[slot]) < 0:
                 self.stop()
                 return -ENOMEM
             urx_post(&self.q, slot)
@@ -423,17 +431,10 @@ cdef class UringRxQueue(_UringQueue):
 
     def stop(self):
         """Cancel every posted read and return all buffers to the pool."""
-        cdef uint32_t slot
-        cdef free_batch b
         left = uring_cancel_drain(&self.q, urx_discard)
-        batch_init(&b)
-        for slot in range(self.q.nb_desc):      # descriptors not re-posted (interface gone)
-            if self.q.slots[slot] != NULL and not left:
-                batch_free_chain(&b, self.q.slots[slot])
-                self.q.slots[slot] = NULL
-        batch_flush(&b)
         if left:
             raise RuntimeError("%d reads of queue %d did not complete after cancel" % (left, self.queue_id))
+        self._rx_release(self.q.slots, self.q.nb_desc)    # descriptors not re-posted (interface gone)
 
 
 # ---- Rx, batch and auto variants (devargs rx=batch, rx=auto) ----------------------------
@@ -550,14 +551,8 @@ cdef class UringBatchRxQueue(UringRxQueue):
         return self._batch_start()
 
     def stop(self):
-        cdef uint32_t slot
-        cdef free_batch b
-        batch_init(&b)
-        for slot in range(self.q.nb_desc):
-            if self.q.slots[slot] != NULL:
-                batch_free_chain(&b, self.q.slots[slot])
-                self.q.slots[slot] = NULL
-        batch_flush(&b)
+        """Return every buffer to the pool (no read outlives the burst that made it)."""
+        self._rx_release(self.q.slots, self.q.nb_desc)
 
 
 cdef class UringAutoRxQueue(UringBatchRxQueue):
@@ -675,13 +670,16 @@ cdef uint16_t uring_tx_burst(void *qp, pyrtap_mbuf **pkts, uint16_t nb) noexcept
     return i
 
 
-cdef class UringTxQueue(_UringQueue):
+cdef class UringTxQueue(TxQueue):
     """net_rtap transmit queue: one io_uring write per packet, completions reaped every burst."""
+    cdef uring_q q
 
     def __cinit__(self, int fd, uint32_t nb_desc, uint16_t port_id=0, uint16_t queue_id=0,
                   unsigned flags=0):
         cdef uint32_t i
-        self._setup(fd, nb_desc, port_id, queue_id, flags, TX_IOV_INLINE)
+        self._bind(&self.q, &self.q.st, uring_tx_burst, port_id, queue_id)
+        self.tx_ok = &self.q.tx_ok
+        uring_q_setup(&self.q, fd, nb_desc, flags, TX_IOV_INLINE)
         self.q.free_slots = <uint32_t *>PyMem_Calloc(nb_desc, sizeof(uint32_t))
         self.q.hdrs = <uint8_t *>PyMem_Calloc(nb_desc, 16)
         self.q.heap_iovs = <iovec **>PyMem_Calloc(nb_desc, sizeof(iovec *))
@@ -690,10 +688,27 @@ cdef class UringTxQueue(_UringQueue):
         for i in range(nb_desc):
             self.q.free_slots[i] = nb_desc - 1 - i
         self.q.nb_free = nb_desc
-        self.burst = uring_tx_burst
 
-    def start(self):
-        return 0
+    def __dealloc__(self):
+        uring_q_free(&self.q)
+
+    def set_sync_max(self, uint32_t n):
+        """Bursts of up to ``n`` packets use plain write() when nothing is in flight.
+        0: io_uring for every burst."""
+        self.q.sync_max = n
+
+    @property
+    def inflight(self):
+        """Descriptors currently owned by the kernel."""
+        return self.q.inflight
+
+    @property
+    def ring_fd(self):
+        return self.q.ring.ring_fd
+
+    def close(self):
+        """Release the ring (the queue must be stopped)."""
+        uring_q_close(&self.q)
 
     def stop(self):
         """Cancel unfinished writes and return every mbuf to its pool."""
@@ -776,7 +791,7 @@ cdef void mshot_ignore(uring_q *q, uint32_t slot, int res, free_batch *b) noexce
     pass        # the buffers stay in q.slots; stop() frees them once the kernel let go
 
 
-cdef class UringMultishotRxQueue(_UringQueue):
+cdef class UringMultishotRxQueue(_UringRxQueue):
     """net_rtap receive queue: one multishot read into a provided-buffer ring of mbufs.
 
     A provided buffer is one mbuf, so frames must fit one: when they may not (a pool of
@@ -793,8 +808,7 @@ cdef class UringMultishotRxQueue(_UringQueue):
             raise ValueError("rx=multishot: at most 32768 descriptors")
         while entries < nb_desc:
             entries <<= 1
-        self._rx_init(&self.q.rc, pool, max_frame, port_id)
-        self._setup(fd, nb_desc, port_id, queue_id, flags, self.q.rc.segs)
+        self._setup_rx(fd, nb_desc, pool, max_frame, port_id, queue_id, flags, uring_mshot_rx_burst)
         self.q.ms.br_entries = entries
         self.q.ms.br_mask = io_uring_buf_ring_mask(entries)
         p = mmap(NULL, entries * 16, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
@@ -809,11 +823,9 @@ cdef class UringMultishotRxQueue(_UringQueue):
         self.q.probe = True
         self.burst = uring_batch_rx_burst if self.batched else uring_mshot_rx_burst
 
-    def set_rx_max_frame(self, uint32_t max_frame):
-        """Receive buffers for frames up to ``max_frame`` bytes (the queue must be stopped);
-        frames larger than one mbuf switch the queue to batched reads."""
-        _UringQueue.set_rx_max_frame(self, max_frame)
-        self._choose()
+    cdef _rx_resized(self):
+        _UringRxQueue._rx_resized(self)
+        self._choose()          # frames larger than one mbuf switch the queue to batched reads
 
     def __dealloc__(self):
         if self.q.ms.br != NULL:
@@ -836,26 +848,17 @@ cdef class UringMultishotRxQueue(_UringQueue):
             raise OSError(-rc, "registering the buffer ring failed: " + os.strerror(-rc))
         self.q.ms.registered = True
         for slot in range(self.q.nb_desc):
-            if pool_get_bulk(self.q.rc.pool, &self.q.slots[slot], 1) < 0:
-                self.q.st.nombuf += 1
+            if self._rx_buffer(&self.q.slots[slot]) < 0:      # one mbuf: segments is 1 here
                 self._release_buffers()
                 return -ENOMEM
-            self.q.slots[slot].state = PYRTAP_MBUF_QUEUED
             mshot_add(&self.q, slot)
         mshot_publish(&self.q)
         mshot_arm(&self.q)
         uring_submit(&self.q)
         return 0
 
-    def _release_buffers(self):
-        cdef uint32_t slot
-        cdef free_batch b
-        batch_init(&b)
-        for slot in range(self.q.nb_desc):
-            if self.q.slots[slot] != NULL:
-                batch_free_chain(&b, self.q.slots[slot])
-                self.q.slots[slot] = NULL
-        batch_flush(&b)
+    cdef _release_buffers(self):
+        self._rx_release(self.q.slots, self.q.nb_desc)
         if self.q.ms.registered:
             io_uring_unregister_buf_ring(&self.q.ring, 0)
             self.q.ms.registered = False

@@ -3,22 +3,24 @@
 # Same frame format as net_rtap (virtio-net header first), so the two drivers differ
 # only in how the bytes cross into the kernel.
 
-ctypedef struct sys_q:
+ctypedef struct tap_rxq:
     qstats st
     int fd
-    uint16_t port_id
-    # Rx
     rxq_conf rc
     pyrtap_mbuf *spare         # the buffer the next read goes into (NULL when stopped)
     iovec iov[RX_MAX_SEGS]
-    # Tx
+
+
+ctypedef struct tap_txq:
+    qstats st
+    int fd
     uint64_t tx_ok             # configured RTE_ETH_TX_OFFLOAD_* of the port
-    uint8_t hdr[16]
+    uint8_t hdr[16]            # the virtio-net header when the headroom cannot hold it
     iovec *txiov               # IOV_MAX_SEGS + 1 entries
 
 
 cdef uint16_t sys_rx_burst(void *qp, pyrtap_mbuf **pkts, uint16_t nb) noexcept nogil:
-    cdef sys_q *q = <sys_q *>qp
+    cdef tap_rxq *q = <tap_rxq *>qp
     cdef bint drained
     if q.spare == NULL or q.rc.gone:
         return 0        # not started, or the interface is gone
@@ -26,7 +28,7 @@ cdef uint16_t sys_rx_burst(void *qp, pyrtap_mbuf **pkts, uint16_t nb) noexcept n
 
 
 cdef uint16_t sys_tx_burst(void *qp, pyrtap_mbuf **pkts, uint16_t nb) noexcept nogil:
-    cdef sys_q *q = <sys_q *>qp
+    cdef tap_txq *q = <tap_txq *>qp
     cdef free_batch b
     cdef uint16_t i = 0
     batch_init(&b)
@@ -38,68 +40,37 @@ cdef uint16_t sys_tx_burst(void *qp, pyrtap_mbuf **pkts, uint16_t nb) noexcept n
     return i
 
 
-cdef class _SyscallQueue(Queue):
-    cdef sys_q q
-
-    def __dealloc__(self):
-        free(self.q.txiov)
-
-    cdef _setup(self, int fd, uint16_t port_id, uint16_t queue_id):
-        self.st = &self.q.st
-        self.cstate = &self.q
-        self.tx_ok = &self.q.tx_ok
-        self.port_id = port_id
-        self.queue_id = queue_id
-        self.q.fd = fd
-        self.q.port_id = port_id
-
-    def close(self):
-        pass
-
-    @property
-    def inflight(self):
-        return 0
-
-
-cdef class SyscallRxQueue(_SyscallQueue):
+cdef class SyscallRxQueue(RxQueue):
     """net_tap receive queue: read()/readv() per packet until EAGAIN."""
+    cdef tap_rxq q
 
     def __cinit__(self, int fd, uint32_t nb_desc, Mempool pool, uint32_t max_frame,
                   uint16_t port_id=0, uint16_t queue_id=0, unsigned flags=0):
-        self._setup(fd, port_id, queue_id)
-        self._rx_init(&self.q.rc, pool, max_frame, port_id)
-        self.burst = sys_rx_burst
+        self._bind(&self.q, &self.q.st, sys_rx_burst, port_id, queue_id)
+        self.q.fd = fd
+        self._rx_init(&self.q.rc, pool, max_frame)
 
     def start(self):
         """Take the receive buffer the first read goes into. 0 or -ENOMEM."""
-        if self.q.spare == NULL and alloc_rx_chain(self.q.rc.pool, self.q.rc.segs, &self.q.spare) < 0:
-            self.q.st.nombuf += 1
-            return -ENOMEM
-        return 0
+        return self._rx_buffer(&self.q.spare)
 
     def stop(self):
         """Return the spare receive buffer to the pool."""
-        cdef free_batch b
-        batch_init(&b)
-        if self.q.spare != NULL:
-            batch_free_chain(&b, self.q.spare)
-            self.q.spare = NULL
-        batch_flush(&b)
+        self._rx_release(&self.q.spare, 1)
 
 
-cdef class SyscallTxQueue(_SyscallQueue):
+cdef class SyscallTxQueue(TxQueue):
     """net_tap transmit queue: write()/writev() per packet; the mbuf is freed at once."""
+    cdef tap_txq q
 
     def __cinit__(self, int fd, uint32_t nb_desc, uint16_t port_id=0, uint16_t queue_id=0,
                   unsigned flags=0):
-        self._setup(fd, port_id, queue_id)
+        self._bind(&self.q, &self.q.st, sys_tx_burst, port_id, queue_id)
+        self.tx_ok = &self.q.tx_ok
+        self.q.fd = fd
         self.q.txiov = <iovec *>malloc((IOV_MAX_SEGS + 1) * sizeof(iovec))
         if self.q.txiov == NULL:
             raise MemoryError()
-        self.burst = sys_tx_burst
 
-    def start(self):
-        return 0
-
-    def stop(self):
-        pass
+    def __dealloc__(self):
+        free(self.q.txiov)
