@@ -112,7 +112,6 @@ cdef class MbufBurst:
     cdef object _wrap(self, pyrtap_mbuf *m):
         """The Mbuf for a handle of this burst, its pool freed or not (its mapping is pinned)."""
         cdef pyrtap_pool *p
-        cdef Mbuf o
         if m == NULL:
             return None
         p = pyrtap_pools[m.pool_id]
@@ -120,10 +119,7 @@ cdef class MbufBurst:
             return wrap(m)
         for mp in self._pins:
             if m >= (<Mempool>mp).pool.meta and m < (<Mempool>mp).pool.meta + (<Mempool>mp).pool.n:
-                o = Mbuf.__new__(Mbuf)
-                o.m = m
-                o._pool = <Mempool>mp
-                return o
+                return new_handle(m, <Mempool>mp)
         raise ValueError("stale mbuf handle")       # unreachable: every handle's pool is pinned
 
     cdef MbufBurst _slice(self, Py_ssize_t start, Py_ssize_t stop):

@@ -202,15 +202,19 @@ cdef class Mbuf:
         _live(self).tso_segsz = v
 
 
+cdef inline Mbuf new_handle(pyrtap_mbuf *m, Mempool pool):
+    """A handle on ``m`` (not NULL) keeping ``pool``, the owner of its mapping, alive."""
+    cdef Mbuf o = Mbuf.__new__(Mbuf)
+    o.m = m
+    o._pool = pool
+    return o
+
+
 cdef inline object wrap(pyrtap_mbuf *m):
     """The Mbuf handle for ``m`` (None for NULL)."""
-    cdef Mbuf o
     if m == NULL:
         return None
-    o = Mbuf.__new__(Mbuf)
-    o.m = m
-    o._pool = <Mempool>g_pool_objs[m.pool_id]
-    return o
+    return new_handle(m, <Mempool>g_pool_objs[m.pool_id])
 
 
 STATE_NAMES = ("free", "allocated", "owned by a queue", "of a freed pool")
@@ -327,10 +331,26 @@ def rte_pktmbuf_alloc(mp):
     if m == NULL:
         pyrtap_errno_value = ENOENT
         return None
-    cdef Mbuf o = Mbuf.__new__(Mbuf)
-    o.m = m
-    o._pool = pool
-    return o
+    return new_handle(m, pool)
+
+
+cdef inline int _app_free(object m, bint seg) except -1:
+    """The application frees ``m``: its whole chain, or with ``seg`` that segment only.
+    None is ignored; a double free raises RuntimeError."""
+    if m is None:
+        return 0
+    cdef pyrtap_mbuf *p = unwrap(m)
+    cdef free_batch b
+    batch_init(&b, False)
+    if seg:
+        batch_free_seg(&b, p)
+    else:
+        batch_free_chain(&b, p)
+    batch_flush(&b)
+    if b.errors:
+        raise RuntimeError("double free: mbuf %d of pool %r (or a segment) is not the application's: %s"
+                           % (p.idx, (<Mbuf>m)._pool.name, STATE_NAMES[p.state & 3]))
+    return 0
 
 
 def rte_pktmbuf_free(m):
@@ -338,30 +358,12 @@ def rte_pktmbuf_free(m):
 
     Raises RuntimeError on a double free; the pool is left as it was.
     """
-    if m is None:
-        return
-    cdef pyrtap_mbuf *p = unwrap(m)
-    cdef free_batch b
-    batch_init(&b, False)
-    batch_free_chain(&b, p)
-    batch_flush(&b)
-    if b.errors:
-        raise RuntimeError("double free: mbuf %d of pool %r (or a segment) is not the application's: %s"
-                           % (p.idx, (<Mbuf>m)._pool.name, STATE_NAMES[p.state & 3]))
+    _app_free(m, False)
 
 
 def rte_pktmbuf_free_seg(m):
     """Free one segment, ignoring its ``next`` (``rte_pktmbuf_free_seg``)."""
-    if m is None:
-        return
-    cdef pyrtap_mbuf *p = unwrap(m)
-    cdef free_batch b
-    batch_init(&b, False)
-    batch_free_seg(&b, p)
-    batch_flush(&b)
-    if b.errors:
-        raise RuntimeError("double free: mbuf %d of pool %r (or a segment) is not the application's: %s"
-                           % (p.idx, (<Mbuf>m)._pool.name, STATE_NAMES[p.state & 3]))
+    _app_free(m, True)
 
 
 def rte_pktmbuf_mtod(m):
@@ -555,15 +557,12 @@ def rte_pktmbuf_clone(m, mp):
     cdef pyrtap_mbuf *mi = head
     cdef pyrtap_mbuf *seg = md
     cdef pyrtap_mbuf *nxt
-    cdef free_batch b
     if head == NULL:
         pyrtap_errno_value = ENOENT
         return None
     while True:
         if seg.attached and pyrtap_mbuf_deref(seg.attached) == NULL:
-            batch_init(&b)
-            batch_free_chain(&b, head)
-            batch_flush(&b)
+            discard_chain(head)
             raise ValueError("mbuf %d is a clone of an mbuf whose pool was freed" % seg.idx)
         _attach(mi, seg)
         seg = pyrtap_mbuf_next(seg)
@@ -571,9 +570,7 @@ def rte_pktmbuf_clone(m, mp):
             break
         nxt = pool_get(&pool.pool)
         if nxt == NULL:
-            batch_init(&b)
-            batch_free_chain(&b, head)
-            batch_flush(&b)
+            discard_chain(head)
             pyrtap_errno_value = ENOENT
             return None
         mi.next = pyrtap_mbuf_ref(nxt)
@@ -596,7 +593,6 @@ def rte_pktmbuf_copy(m, mp, uint32_t off=0, uint32_t length=0xFFFFFFFF):
     cdef pyrtap_mbuf *nxt
     cdef uint32_t n, room, avail
     cdef uint64_t total = 0
-    cdef free_batch b
     if chain_walk(src, &total) == 0:
         raise ValueError("mbuf %d heads a cyclic chain" % src.idx)
     # Copy what the chain holds, even when pkt_len claims more.
@@ -621,9 +617,7 @@ def rte_pktmbuf_copy(m, mp, uint32_t off=0, uint32_t length=0xFFFFFFFF):
         if room == 0:
             nxt = pool_get(&pool.pool)
             if nxt == NULL:
-                batch_init(&b)
-                batch_free_chain(&b, head)
-                batch_flush(&b)
+                discard_chain(head)
                 pyrtap_errno_value = ENOENT
                 return None
             dst.next = pyrtap_mbuf_ref(nxt)

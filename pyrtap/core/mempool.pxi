@@ -406,6 +406,15 @@ cdef void batch_free_chain(free_batch *b, pyrtap_mbuf *m) noexcept nogil:
         left -= 1
 
 
+cdef void discard_chain(pyrtap_mbuf *m) noexcept nogil:
+    """Give back a chain pyrtap allocated and never handed out (a clone or a copy that
+    ran out of mbufs half-way)."""
+    cdef free_batch b
+    batch_init(&b)
+    batch_free_chain(&b, m)
+    batch_flush(&b)
+
+
 cdef uint32_t free_chains(pyrtap_mbuf **pkts, uint32_t n) noexcept nogil:
     """Free ``n`` packets (whole chains) for the application; returns the number of
     double frees seen (free, dead, or owned by a queue)."""
