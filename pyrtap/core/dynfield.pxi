@@ -38,9 +38,7 @@ def RTE_MBUF_DYNFIELD(m, int offset, dtype):
     ``*RTE_MBUF_DYNFIELD(m, off, T *) = v``."""
     cdef pyrtap_mbuf *p = unwrap(m)
     dt = np.dtype(dtype)
-    if offset < 0 or offset + dt.itemsize > DYN_AREA:
-        raise ValueError("dynamic field offset %d (+%d bytes) outside the %d-byte area"
-                         % (offset, dt.itemsize, DYN_AREA))
+    _dyn_check(offset, dt.itemsize)
     return _dyn_area(p.pool_id)[p.idx, offset:offset + dt.itemsize].view(dt)
 
 
@@ -51,12 +49,21 @@ cdef int _dyn_check(int offset, Py_ssize_t itemsize) except -1:
     return 0
 
 
+cdef inline uint8_t *_dyn_field(pyrtap_mbuf *m, unsigned int i, int offset) except NULL:
+    """Where the dynamic field at ``offset`` of ``pkts[i]`` (``m``) is: an allocated mbuf
+    is required; its pool's area is made on first use."""
+    if m == NULL or m.state != PYRTAP_MBUF_ALLOCATED:
+        raise ValueError("pkts[%d] is not an allocated mbuf" % i)
+    if g_dyn[m.pool_id] == NULL:
+        _dyn_area(m.pool_id)
+    return g_dyn[m.pool_id] + <size_t>m.idx * DYN_AREA + offset
+
+
 def dynfield_get(pkts, unsigned int nb_pkts, int offset, dtype):
     """The dynamic field at ``offset`` of ``pkts[0:nb_pkts]`` as a new numpy array of
     ``dtype`` (one C loop over an MbufBurst; a pyrtap addition, DPDK reads fields one
     packet at a time)."""
     cdef MbufBurst b = pkts if type(pkts) is MbufBurst else None
-    cdef pyrtap_mbuf *m
     cdef unsigned int i
     cdef Py_ssize_t size
     dt = np.dtype(dtype)
@@ -69,12 +76,7 @@ def dynfield_get(pkts, unsigned int nb_pkts, int offset, dtype):
     out = np.empty(nb_pkts, dtype=dt)
     cdef uint8_t *dst = <uint8_t *>cnp.PyArray_DATA(out)
     for i in range(nb_pkts):
-        m = b.ptrs[i]
-        if m == NULL or m.state != PYRTAP_MBUF_ALLOCATED:
-            raise ValueError("pkts[%d] is not an allocated mbuf" % i)
-        if g_dyn[m.pool_id] == NULL:
-            _dyn_area(m.pool_id)
-        memcpy(dst + i * size, g_dyn[m.pool_id] + <size_t>m.idx * DYN_AREA + offset, size)
+        memcpy(dst + i * size, _dyn_field(b.ptrs[i], i, offset), size)
     return out
 
 
@@ -82,7 +84,6 @@ def dynfield_set(pkts, unsigned int nb_pkts, int offset, values):
     """Write ``values`` (one per packet, or one for all) into the dynamic field at
     ``offset`` of ``pkts[0:nb_pkts]`` (a pyrtap addition: one C loop over an MbufBurst)."""
     cdef MbufBurst b = pkts if type(pkts) is MbufBurst else None
-    cdef pyrtap_mbuf *m
     cdef unsigned int i
     cdef Py_ssize_t size, step
     arr = np.ascontiguousarray(values)
@@ -99,12 +100,7 @@ def dynfield_set(pkts, unsigned int nb_pkts, int offset, values):
         raise ValueError("nb_pkts %d exceeds the MbufBurst size %d" % (nb_pkts, b.size))
     cdef const uint8_t *src = <const uint8_t *>cnp.PyArray_DATA(arr)
     for i in range(nb_pkts):
-        m = b.ptrs[i]
-        if m == NULL or m.state != PYRTAP_MBUF_ALLOCATED:
-            raise ValueError("pkts[%d] is not an allocated mbuf" % i)
-        if g_dyn[m.pool_id] == NULL:
-            _dyn_area(m.pool_id)
-        memcpy(g_dyn[m.pool_id] + <size_t>m.idx * DYN_AREA + offset, src + i * step, size)
+        memcpy(_dyn_field(b.ptrs[i], i, offset), src + i * step, size)
     return 0
 
 

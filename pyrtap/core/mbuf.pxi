@@ -282,10 +282,10 @@ cdef object _view(pyrtap_mbuf *m, uint32_t off, uint32_t length):
     return owner.data[start:start + length]
 
 
-cdef bytes _read(pyrtap_mbuf *m, uint32_t off, uint32_t length):
-    """Copy ``length`` bytes from packet offset ``off`` across segments."""
-    cdef bytearray out = bytearray(length)
-    cdef uint8_t *dst = out
+cdef uint32_t chain_copy(const pyrtap_mbuf *m, uint32_t off, uint32_t length, uint8_t *dst) noexcept nogil:
+    """Copy ``length`` bytes from packet offset ``off`` of the chain from ``m`` to ``dst``
+    (DPDK's rte_pktmbuf_read). Returns how many were not copied because the chain ended
+    first; a walk longer than every mbuf in existence (a cycle) ends it too."""
     cdef uint32_t n
     cdef uint64_t left = g_mbufs_total + 1
     while m != NULL and off >= m.data_len and left:
@@ -302,6 +302,13 @@ cdef bytes _read(pyrtap_mbuf *m, uint32_t off, uint32_t length):
         length -= n
         off = 0
         m = pyrtap_mbuf_next(m)
+    return length
+
+
+cdef bytes _read(pyrtap_mbuf *m, uint32_t off, uint32_t length):
+    """Copy ``length`` bytes from packet offset ``off`` across segments (zeros past the chain's end)."""
+    cdef bytearray out = bytearray(length)
+    chain_copy(m, off, length, out)
     return bytes(out)
 
 

@@ -61,25 +61,11 @@ cdef inline const uint8_t *net_read(const pyrtap_mbuf *m, const uint8_t *base, u
     """``length`` packet bytes from ``off`` (DPDK's rte_pktmbuf_read): a pointer into the
     first segment (``base`` = its data) when they are there, else a copy into ``buf``
     gathered across the chain; NULL when the packet is shorter."""
-    cdef uint32_t n
-    cdef uint8_t *dst = buf
     if off + length <= m.data_len:
         return base + off
     if <uint64_t>off + length > m.pkt_len:
         return NULL
-    while m != NULL and off >= m.data_len:
-        off -= m.data_len
-        m = pyrtap_mbuf_next(m)
-    while m != NULL and length:
-        n = m.data_len - off
-        if n > length:
-            n = length
-        memcpy(dst, pyrtap_mbuf_data(m) + off, n)
-        dst += n
-        length -= n
-        off = 0
-        m = pyrtap_mbuf_next(m)
-    return NULL if length else buf
+    return NULL if chain_copy(m, off, length, buf) else buf
 
 
 # ---- packet type -----------------------------------------------------------------------
