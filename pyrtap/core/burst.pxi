@@ -2,6 +2,9 @@
 #
 # The handles are the metadata addresses, kept in a numpy uint64 array; Cython burst
 # loops read and write that array directly, so a burst costs no Python object per packet.
+#
+# Uses: Mempool, pool_get_bulk, free_chains, g_pool_objs (mempool.pxi); new_handle,
+# wrap, unwrap, _pool_arg (mbuf.pxi).
 
 cdef class _HandleStore:
     """The memory behind an MbufBurst's handles, exported read-only: Python can look at

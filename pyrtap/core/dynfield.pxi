@@ -5,6 +5,8 @@
 # bytes per mbuf, allocated the first time a dynamic field of one of its mbufs is used.
 # The area is this process's (a secondary process sees its own), and is dropped with
 # the pool. Offsets and flag bits are registered once per process, as in DPDK.
+#
+# Uses: Mempool, g_pool_objs (mempool.pxi); unwrap (mbuf.pxi); MbufBurst (burst.pxi).
 
 cdef enum:
     DYN_AREA = 64              # bytes of dynamic fields per mbuf (DPDK has 36 + spare)

@@ -7,7 +7,7 @@
 # rte_eth_rx_burst / rte_eth_tx_burst and the ownership check of a Tx burst.
 #
 # Uses: Queue, burst_fn (queue.pxi); MbufBurst (burst.pxi); wrap, unwrap (mbuf.pxi);
-# g_pool_users (mempool.pxi); g_wrong_thread (rtap_rxtx.pxi).
+# g_pool_users (mempool.pxi); g_wrong_thread, _log_wrong_thread (rtap_rxtx.pxi).
 
 cdef enum:
     RTE_MAX_ETHPORTS = 32

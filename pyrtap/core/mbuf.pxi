@@ -2,6 +2,12 @@
 #
 # An Mbuf object is only a handle: the state lives in the pool's shared metadata
 # (struct pyrtap_mbuf), so burst loops never need the Python object.
+#
+# Holds: Mbuf; the handle helpers (new_handle, wrap, unwrap, _live); chain walks,
+# each bounded by the number of live mbufs so a cycle cannot hang the process; the
+# rte_pktmbuf_* and rte_mbuf_refcnt_* calls.
+#
+# Uses: Mempool, pool_get, the free batches, g_mbufs_total, g_pool_objs (mempool.pxi).
 
 cdef enum:
     RTE_PKTMBUF_HEADROOM = 128

@@ -5,6 +5,13 @@
 # The free stack is guarded by a spinlock inside the mapping, which makes
 # alloc/free safe between processes sharing the pool (DPDK's "stack" mempool
 # driver works the same way). Bulk calls take the lock once per burst.
+#
+# Holds: Mempool and the mapping objects behind its numpy views, pool creation,
+# pool_get_bulk / pool_put_bulk, and struct free_batch, through which every free goes
+# (gathered per pool, one lock round trip).
+#
+# Uses: RTE_PKTMBUF_HEADROOM, RTE_MBUF_PORT_INVALID (mbuf.pxi) to reset an mbuf taken
+# from the pool; _dyn_drop (dynfield.pxi) when a pool is released.
 
 cdef object g_pool_objs = [None] * PYRTAP_MAX_POOLS   # pool id -> Mempool
 

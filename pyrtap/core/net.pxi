@@ -8,6 +8,9 @@
 # order: storing it with a native 16-bit store (memcpy) puts the right bytes on the
 # wire. The Python functions convert to the big-endian number the header dtypes of
 # pyrtap/net.py use, so ``hdr['hdr_checksum'] = rte_ipv4_cksum(hdr)`` is right.
+#
+# Uses: unwrap, chain_copy (mbuf.pxi); MbufBurst (burst.pxi); fp_ops (ethdev_fp.pxi:
+# rte_eth_tx_prepare answers for started ports only).
 
 cdef enum:
     NET_ETHER_TYPE_IPV4 = 0x0800

@@ -1,13 +1,15 @@
 # Driver queue objects and their counters.
 #
-# Queue is the base of every driver queue: the queue's C state, the burst function the
-# fast-path table calls with it, and its counters. struct qstats holds the counters,
-# rx_count / tx_count are the per-packet counting of the burst loops, XSTATS_TABLE the
-# one list of extended statistics. struct rxq_conf is what every Rx path needs to turn
-# a finished read into a packet.
+# Queue is the base of every driver queue: its C state, the burst function the
+# fast-path table calls with it, its counters. RxQueue (receive buffers: pool,
+# segments, max frame; taking and releasing them) and TxQueue (the configured Tx
+# offloads) extend it, and each driver's queues extend those. struct qstats holds the
+# counters, rx_count / tx_count are the burst loops' per-packet counting, XSTATS_TABLE
+# the one list of extended statistics. struct rxq_conf is what every Rx path needs to
+# turn a finished read into a packet.
 #
-# Uses: Mempool (mempool.pxi), RTE_PKTMBUF_HEADROOM (mbuf.pxi), rx_full_read
-# (vnet_rxtx.pxi).
+# Uses: Mempool, the free batches (mempool.pxi); RTE_PKTMBUF_HEADROOM (mbuf.pxi);
+# alloc_rx_chain, rx_full_read (vnet_rxtx.pxi).
 
 cdef enum:
     RX_MAX_SEGS = 64           # mbufs per receive buffer: a 64 KB LRO frame in 1 KB mbufs

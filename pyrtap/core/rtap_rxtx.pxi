@@ -8,6 +8,14 @@
 #     completions of earlier bursts are reaped at the start of *every* burst, so mbufs
 #     go back to their pool at the rate they are sent (DPDK's C net_rtap reaps only
 #     when the submission ring runs low, which never happens: its pool drains).
+#
+# Queues: UringAutoRxQueue (rx=auto, the default), UringBatchRxQueue (rx=batch),
+# UringRxQueue (rx=prepost), UringMultishotRxQueue (rx=multishot), UringTxQueue. The
+# ring set-up and teardown that Rx and Tx share are C functions on struct uring_q.
+#
+# Uses: RxQueue, TxQueue, qstats, rxq_conf, tx_count (queue.pxi); the receive buffers
+# and the per-packet Rx/Tx steps (vnet_rxtx.pxi); the free batches (mempool.pxi);
+# BURST_MAX (ethdev_fp.pxi), which reports g_wrong_thread from here.
 
 
 cdef enum:

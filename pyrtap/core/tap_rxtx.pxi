@@ -2,6 +2,9 @@
 # system call per packet on a non-blocking TAP queue fd, as DPDK's net_tap does.
 # Same frame format as net_rtap (virtio-net header first), so the two drivers differ
 # only in how the bytes cross into the kernel.
+#
+# Uses: RxQueue, TxQueue, qstats, rxq_conf (queue.pxi); rx_read_loop, tx_write_now
+# (vnet_rxtx.pxi); the free batches (mempool.pxi).
 
 ctypedef struct tap_rxq:
     qstats st
