@@ -34,16 +34,27 @@ cnp.import_array()
 # that declare something of its type. Functions, enum constants and module variables of
 # a later part may be used earlier: Cython declares the whole module before it compiles
 # any code. Each part's header says what it takes from the others.
-include "core/mempool.pxi"     # pool memory, alloc/free (Mempool, free_batch)
-include "core/mbuf.pxi"        # Mbuf handles, chain walks, rte_pktmbuf_*
-include "core/burst.pxi"       # MbufBurst, the bulk alloc/free calls
-include "core/dynfield.pxi"    # dynamic fields and private areas
-include "core/queue.pxi"       # Queue / RxQueue / TxQueue, qstats and xstats
-include "core/ethdev_fp.pxi"   # fast-path table, rte_eth_rx/tx_burst, callbacks
-include "core/net.pxi"         # parsing, checksums, rte_eth_tx_prepare (net_hdr_lens)
-include "core/vnet_rxtx.pxi"   # per-packet Rx/Tx steps both drivers share (tx_undo)
-include "core/rtap_rxtx.pxi"   # net_rtap: io_uring
-include "core/tap_rxtx.pxi"    # net_tap: read()/write()
+#   mempool.pxi     pool memory, alloc/free (Mempool, free_batch)
+#   mbuf.pxi        Mbuf handles, chain walks, rte_pktmbuf_*
+#   burst.pxi       MbufBurst, the bulk alloc/free calls
+#   dynfield.pxi    dynamic fields and private areas
+#   queue.pxi       Queue / RxQueue / TxQueue, qstats and xstats
+#   ethdev_fp.pxi   fast-path table, rte_eth_rx/tx_burst, callbacks
+#   net.pxi         parsing, checksums, rte_eth_tx_prepare (net_hdr_lens)
+#   vnet_rxtx.pxi   per-packet Rx/Tx steps both drivers share (tx_undo)
+#   rtap_rxtx.pxi   net_rtap: io_uring
+#   tap_rxtx.pxi    net_tap: read()/write()
+# (Nothing follows the file name on an include line: cython-lint takes its last word.)
+include "core/mempool.pxi"
+include "core/mbuf.pxi"
+include "core/burst.pxi"
+include "core/dynfield.pxi"
+include "core/queue.pxi"
+include "core/ethdev_fp.pxi"
+include "core/net.pxi"
+include "core/vnet_rxtx.pxi"
+include "core/rtap_rxtx.pxi"
+include "core/tap_rxtx.pxi"
 
 # The C definitions of these facts, for the Python modules to import (one source of truth).
 C_LIMITS = {"RTE_MAX_ETHPORTS": RTE_MAX_ETHPORTS, "RTE_MAX_QUEUES_PER_PORT": RTE_MAX_QUEUES_PER_PORT,

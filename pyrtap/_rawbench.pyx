@@ -56,13 +56,13 @@ def tx_write(int fd, const uint8_t[::1] buf not None, double seconds):
     cdef const uint8_t *p = &buf[0]
     cdef size_t n = buf.shape[0]
     cdef double t0, t1, end
-    cdef int i
+    cdef int _i
     cdef ssize_t r
     with nogil:
         t0 = now()
         end = t0 + seconds
         while True:
-            for i in range(CHECK_EVERY):
+            for _i in range(CHECK_EVERY):
                 r = write(fd, p, n)
                 if r >= 0:
                     written += 1
@@ -89,7 +89,7 @@ def tx_uring(int fd, const uint8_t[::1] buf not None, double seconds, int burst=
     cdef size_t n = buf.shape[0]
     cdef double t0, t1, end
     cdef unsigned got, k, j
-    cdef int i, rc
+    cdef int _i, rc
     if not 1 <= burst <= 512:
         raise ValueError("burst must be 1..512")
     rc = io_uring_queue_init(512, &ring, flags)
@@ -99,7 +99,7 @@ def tx_uring(int fd, const uint8_t[::1] buf not None, double seconds, int burst=
         t0 = now()
         end = t0 + seconds
         while True:
-            for i in range(burst):
+            for _i in range(burst):
                 io_uring_prep_write(io_uring_get_sqe(&ring), fd, p, n, 0)
             io_uring_submit_and_wait(&ring, burst)
             got = 0
@@ -137,7 +137,7 @@ def loopback(int fd_a, int fd_b, const uint8_t[::1] buf not None, double seconds
     cdef size_t n = buf.shape[0]
     cdef uint8_t *rx = <uint8_t *>malloc(RX_BUF)
     cdef double t0, t1, end
-    cdef int i
+    cdef int _i
     cdef ssize_t r
     if rx == NULL:
         raise MemoryError()
@@ -148,7 +148,7 @@ def loopback(int fd_a, int fd_b, const uint8_t[::1] buf not None, double seconds
             t0 = now()
             end = t0 + seconds
             while True:
-                for i in range(burst):
+                for _i in range(burst):
                     r = write(fd_a, p, n)
                     if r >= 0:
                         written += 1
@@ -203,7 +203,8 @@ cdef class LengthSetter:
     cdef uint32_t length
 
     def __cinit__(self, handles, Py_ssize_t off16, Py_ssize_t off32, uint32_t length):
-        cdef const uint64_t[::1] view = handles     # type and contiguity check (MbufBurst.handles is read-only)
+        # A typed view checks type and contiguity (MbufBurst.handles is read-only).
+        cdef const uint64_t[::1] view = handles
         if length > 0xFFFF:
             raise ValueError("length %d does not fit a 16-bit field" % length)
         self.handles = handles

@@ -127,9 +127,9 @@ cdef class MbufBurst:
 
     cdef MbufBurst _slice(self, Py_ssize_t start, Py_ssize_t stop):
         cdef MbufBurst s = MbufBurst.__new__(MbufBurst)
+        cdef _HandleStore store = <_HandleStore>self._store
         s._pins = self._pins
-        s._set_store(<_HandleStore>self._store, (self.ptrs - <pyrtap_mbuf **>(<_HandleStore>self._store).buf) + start,
-                     stop - start)
+        s._set_store(store, (self.ptrs - <pyrtap_mbuf **>store.buf) + start, stop - start)
         return s
 
     @property

@@ -143,7 +143,10 @@ cdef uint16_t run_callbacks(bint rx, int port_id, int queue_id, pkts, uint16_t n
     cdef tuple cbs = (_rx_callbacks if rx else _tx_callbacks).get((port_id, queue_id), ())
     for fn, param in cbs:
         try:
-            r = fn(port_id, queue_id, pkts, n, max_pkts, param) if rx else fn(port_id, queue_id, pkts, n, param)
+            if rx:
+                r = fn(port_id, queue_id, pkts, n, max_pkts, param)
+            else:
+                r = fn(port_id, queue_id, pkts, n, param)
             if not 0 <= r <= (max_pkts if rx else n):
                 raise ValueError("returned %r packets of %d" % (r, n))
             n = r

@@ -21,7 +21,9 @@
 cdef enum:
     CANCEL_TAG = 0xFFFFFFFF     # user_data of our cancel SQE (descriptors use slot numbers)
     MSHOT_TAG = 0xFFFFFFFE      # user_data of the multishot read
-    TX_IOV_INLINE = 36          # iovecs kept per Tx descriptor (a 64 KB chain of 2 KB mbufs + header); longer ones use the heap
+    # iovecs kept per Tx descriptor: a 64 KB chain of 2 KB mbufs and the header; longer
+    # chains take theirs from the heap.
+    TX_IOV_INLINE = 36
 
 # Setup-flag presets, selectable per port with the devarg uring=NAME so the benchmark
 # can measure each (docs/benchmarks.md: they change Rx throughput 2-3x).

@@ -82,9 +82,11 @@ cdef extern from "<liburing.h>" nogil:
     void io_uring_sqe_set_data64(io_uring_sqe *sqe, uint64_t data)
     void io_uring_sqe_set_flags(io_uring_sqe *sqe, unsigned flags)
     void io_uring_prep_read(io_uring_sqe *sqe, int fd, void *buf, unsigned nbytes, uint64_t offset)
-    void io_uring_prep_readv(io_uring_sqe *sqe, int fd, const iovec *iovecs, unsigned nr_vecs, uint64_t offset)
+    void io_uring_prep_readv(io_uring_sqe *sqe, int fd, const iovec *iovecs, unsigned nr_vecs,
+                             uint64_t offset)
     void io_uring_prep_write(io_uring_sqe *sqe, int fd, const void *buf, unsigned nbytes, uint64_t offset)
-    void io_uring_prep_writev(io_uring_sqe *sqe, int fd, const iovec *iovecs, unsigned nr_vecs, uint64_t offset)
+    void io_uring_prep_writev(io_uring_sqe *sqe, int fd, const iovec *iovecs, unsigned nr_vecs,
+                              uint64_t offset)
     void io_uring_prep_cancel64(io_uring_sqe *sqe, uint64_t user_data, int flags)
     void io_uring_prep_rw(int op, io_uring_sqe *sqe, int fd, const void *addr, unsigned len, uint64_t offset)
     int io_uring_register_files(io_uring *ring, const int *files, unsigned nr_files)
