@@ -88,7 +88,8 @@ def rte_dev_probe(devargs: str) -> int:
     try:
         ops = driver(name, args)
     except KeyError as e:
-        log.error("%s: unknown devargs key %r (accepted: %s)", name, e.args[0], ", ".join(driver.devargs_keys))
+        log.error("%s: unknown devargs key %r (accepted: %s)", name, e.args[0],
+                  ", ".join(driver.devargs_keys))
         return -errno.EINVAL
     except ValueError as e:
         log.error("%s: %s", name, e)

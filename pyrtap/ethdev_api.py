@@ -184,7 +184,8 @@ def _check_conf_args(dev: EthDev, what: str, socket_id, qconf, conf_type) -> int
     right rte_eth_*conf: anything else was accepted silently."""
     sid = _index(socket_id)
     if sid is None or sid < -1:
-        log.error("port %d: %s queue socket_id %r is not a NUMA node or SOCKET_ID_ANY", dev.port_id, what, socket_id)
+        log.error("port %d: %s queue socket_id %r is not a NUMA node or SOCKET_ID_ANY",
+                  dev.port_id, what, socket_id)
         return -errno.EINVAL
     if qconf is not None and not isinstance(qconf, conf_type):
         log.error("port %d: %s queue conf must be None or %s, not %s", dev.port_id, what,

@@ -106,7 +106,8 @@ def rte_pktmbuf_pool_create(name: str, n: int, cache_size: int, priv_size: int,
         _fail(e.errno if isinstance(e, OSError) and e.errno else errno.ENOMEM, "pool %r: %s", name, e)
         return None
     # Read-only: the metadata changes only through the checked calls and setters.
-    mp.meta = np.frombuffer(_core._ReadOnlyMapping(mp.mapping), dtype=MBUF_DTYPE, count=n, offset=_core._pool_layout(n, priv_size, data_room_size)[0])
+    mp.meta = np.frombuffer(_core._ReadOnlyMapping(mp.mapping), dtype=MBUF_DTYPE, count=n,
+                            offset=_core._pool_layout(n, priv_size, data_room_size)[0])
     _pools[name] = mp
     return mp
 

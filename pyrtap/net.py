@@ -84,7 +84,9 @@ rte_tcp_hdr = np.dtype([
     ("src_port", ">u2"), ("dst_port", ">u2"), ("sent_seq", ">u4"), ("recv_ack", ">u4"),
     ("data_off", "u1"), ("tcp_flags", "u1"), ("rx_win", ">u2"), ("cksum", ">u2"), ("tcp_urp", ">u2"),
 ])
-rte_udp_hdr = np.dtype([("src_port", ">u2"), ("dst_port", ">u2"), ("dgram_len", ">u2"), ("dgram_cksum", ">u2")])
+rte_udp_hdr = np.dtype([
+    ("src_port", ">u2"), ("dst_port", ">u2"), ("dgram_len", ">u2"), ("dgram_cksum", ">u2"),
+])
 
 assert (rte_ether_hdr.itemsize, rte_vlan_hdr.itemsize, rte_ipv4_hdr.itemsize, rte_ipv6_hdr.itemsize,
         rte_tcp_hdr.itemsize, rte_udp_hdr.itemsize) == (14, 4, 20, 40, 20, 8)

@@ -1,4 +1,5 @@
-"""DPDK's logging (``rte_log.h``) and ``rte_strerror``, on Python's ``logging``: ``RTE_LOG(level, type, fmt, ...)``.
+"""DPDK's logging (``rte_log.h``) and ``rte_strerror``, on Python's ``logging``:
+``RTE_LOG(level, type, fmt, ...)``.
 
 Levels are DPDK's numbers (``RTE_LOG_EMERG`` 1 .. ``RTE_LOG_DEBUG`` 8) or their names
 without the prefix (``RTE_LOG("INFO", "USER1", ...)``, as the C macro pastes tokens);
@@ -9,7 +10,6 @@ types are ``RTE_LOGTYPE_*`` numbers or names. A type logs to the ``logging`` log
 from __future__ import annotations
 
 import logging
-import sys
 
 RTE_LOG_EMERG, RTE_LOG_ALERT, RTE_LOG_CRIT, RTE_LOG_ERR = 1, 2, 3, 4
 RTE_LOG_WARNING, RTE_LOG_NOTICE, RTE_LOG_INFO, RTE_LOG_DEBUG = 5, 6, 7, 8

@@ -80,7 +80,8 @@ ROWS = {r.key: r for r in (
     Row("raw/no-offload", "raw", offload=False, what="os.read/os.write, IFF_VNET_HDR, no TUNSETOFFLOAD"),
     Row("net_tap", "l2fwd", "net_tap", offload=False, what="examples/l2fwd.py, net_tap"),
     Row("net_rtap", "l2fwd", "net_rtap", offload=False, what="examples/l2fwd.py, net_rtap default devargs"),
-    Row("net_rtap/rx=prepost", "l2fwd", "net_rtap", "rx=prepost", offload=False, what="l2fwd, net_rtap rx=prepost"),
+    Row("net_rtap/rx=prepost", "l2fwd", "net_rtap", "rx=prepost", offload=False,
+        what="l2fwd, net_rtap rx=prepost"),
     Row("net_rtap/rx=batch", "l2fwd", "net_rtap", "rx=batch", offload=False, what="l2fwd, net_rtap rx=batch"),
     Row("net_rtap/rx=multishot", "l2fwd", "net_rtap", "rx=multishot", offload=False,
         what="l2fwd, net_rtap rx=multishot"),
@@ -226,7 +227,8 @@ def forwarder_command(row: Row, a: str, b: str, token: str) -> tuple[list[str], 
         # testpmd's printf output is block-buffered into our pipe: stdbuf makes it line
         # buffered so "Press enter to exit" (forwarding has started) reaches us at once.
         stdbuf = shutil.which("stdbuf")
-        argv = ([stdbuf, "-oL"] if stdbuf else []) + [exe, "--no-huge", "-m", "512", "--no-pci", "--no-shconf", "--no-telemetry",
+        argv = ([stdbuf, "-oL"] if stdbuf else []) + [
+                exe, "--no-huge", "-m", "512", "--no-pci", "--no-shconf", "--no-telemetry",
                 "--file-prefix", PREFIX + token, "--log-level", "lib.eal:error",
                 "--vdev=net_tap0,iface=%s" % a, "--vdev=net_tap1,iface=%s" % b,
                 "--", "--forward-mode=io", "--auto-start", "--total-num-mbufs=16384",

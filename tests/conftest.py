@@ -20,8 +20,9 @@ import gc
 import os
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 
@@ -148,7 +149,8 @@ def _probe_tun() -> str | None:
     try:
         fd = os.open(TUN_PATH, os.O_RDWR | os.O_CLOEXEC)
     except OSError as e:
-        hint = " (run the tests as root or with CAP_NET_ADMIN)" if e.errno in (errno.EACCES, errno.EPERM) else ""
+        denied = e.errno in (errno.EACCES, errno.EPERM)
+        hint = " (run the tests as root or with CAP_NET_ADMIN)" if denied else ""
         return f"{TUN_PATH} cannot be opened: {e.strerror}{hint}"
     os.close(fd)
     return None

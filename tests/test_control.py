@@ -249,7 +249,6 @@ def test_mtu_9000_on_started_port(variant, make_port, pool):
     the kernel, and from then on 9000-byte frames arrive whole as chains (every Rx mode)."""
     tp = make_port(*variant)
     setup_port(tp.port, pool, nb_rxd=16, nb_txd=16)
-    before = rte.rte_mempool_avail_count(pool)
     with PacketSocket(tp.iface) as s:
         s.send(_test_frame(1000, 1))            # received with the old buffers
         first, _ = rx_poll(tp.port, 0, 1)

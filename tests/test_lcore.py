@@ -13,12 +13,11 @@ import os
 import subprocess
 import sys
 import textwrap
-import time
 
 import pytest
 
 import pyrtap as rte
-from helpers import PacketSocket, is_test_frame, make_frame, mbuf_from, setup_port
+from helpers import PacketSocket, make_frame, mbuf_from, setup_port
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -205,7 +204,8 @@ def test_rte_log(caplog):
     finally:
         rte.rte_log_set_global_level(rte.RTE_LOG_DEBUG)
     msgs = [(r.name, r.levelno, r.getMessage()) for r in caplog.records if r.name.startswith("pyrtap.USER")]
-    assert msgs == [("pyrtap.USER1", logging.INFO, "USER1: port 3 up"), ("pyrtap.USER2", logging.ERROR, "USER2: bad")]
+    assert msgs == [("pyrtap.USER1", logging.INFO, "USER1: port 3 up"),
+                    ("pyrtap.USER2", logging.ERROR, "USER2: bad")]
     with pytest.raises(ValueError):
         rte.RTE_LOG("LOUD", "USER1", "x")
     assert rte.rte_strerror(-errno.EINVAL) == rte.rte_strerror(errno.EINVAL) == os.strerror(errno.EINVAL)

@@ -9,7 +9,6 @@ marker, are considered.
 """
 from __future__ import annotations
 
-import errno
 import time
 
 import numpy as np
@@ -64,7 +63,7 @@ def test_rx_exact_bytes(rx_port, pool, container):
         got = [mbuf_bytes(m) for m in mbufs]
         assert len(got) == len(frames)
         assert got == frames
-        for m, f in zip(mbufs, frames):
+        for m, f in zip(mbufs, frames, strict=True):
             assert m.port == rx_port.port
             assert m.pkt_len == len(f)
             assert m.data_len == len(f)
@@ -246,7 +245,7 @@ def test_rx_scatter(make_port, variant, make_pool):
     mbufs = [m for _, m in pkts]
     try:
         assert len(mbufs) == len(frames)
-        for m, f in zip(mbufs, frames):
+        for m, f in zip(mbufs, frames, strict=True):
             segs = segments(m)
             want_segs = -(-len(f) // 256)
             assert m.nb_segs == want_segs == len(segs), f"{len(f)}-byte frame"
@@ -533,7 +532,7 @@ def test_multiqueue_spread(make_port, variant, make_pool):
     try:
         ids = [int.from_bytes(mbuf_bytes(m)[42 + len(MARKER):46 + len(MARKER)], "big") for _, m in pkts]
         assert sorted(ids) == sorted(frames), "frames lost or received twice"
-        for (q, m), i in zip(pkts, ids):
+        for (_q, m), i in zip(pkts, ids, strict=True):
             assert mbuf_bytes(m) == frames[i]
             assert m.port == tp.port
         per_queue = {q: sum(1 for qq, _ in pkts if qq == q) for q in range(4)}
@@ -644,7 +643,8 @@ def test_stats_counts_and_reset(rx_port, pool):
         assert others == 0, "unexpected non-test frames (IPv6 not disabled?)"
         assert [mbuf_bytes(m) for _, m in pkts] == rx_frames
         free_all(m for _, m in pkts)
-        assert rte.rte_eth_tx_burst(port, 0, [mbuf_from(pool, f) for f in tx_frames], len(tx_frames)) == len(tx_frames)
+        tx = [mbuf_from(pool, f) for f in tx_frames]
+        assert rte.rte_eth_tx_burst(port, 0, tx, len(tx_frames)) == len(tx_frames)
         assert s.capture(len(tx_frames)) == tx_frames
     st = _stats(port)
     assert st.ipackets == len(rx_frames)

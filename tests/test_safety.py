@@ -21,8 +21,6 @@ import numpy as np
 import pytest
 
 import pyrtap as rte
-from pyrtap import _core
-from pyrtap.port import Port
 from helpers import (
     PacketSocket, fd_count, ip, link_delete, link_exists, make_frame, mbuf_bytes,
     mbuf_from, rx_poll, setup_port,
@@ -83,7 +81,8 @@ def run_child(body: str, driver: str = "net_tap", iface: str = "", devargs: str 
         if iface and link_exists(iface):
             link_delete(iface)
     if r.returncode < 0:
-        pytest.fail("the child died of signal %s\n%s" % (signal.Signals(-r.returncode).name, r.stderr[-3000:]))
+        pytest.fail("the child died of signal %s\n%s"
+                    % (signal.Signals(-r.returncode).name, r.stderr[-3000:]))
     assert r.returncode == 0 and "CHILD-OK" in r.stdout, r.stderr[-3000:]
     return r.stdout
 

@@ -73,7 +73,8 @@ def kstats(iface: str) -> dict:
 
 
 def bin_of(length: int) -> str:
-    for limit, name in zip((64, 127, 255, 511, 1023, 1518), BINS):
+    # BINS has one more entry than limits: the open-ended last bin, returned after the loop.
+    for limit, name in zip((64, 127, 255, 511, 1023, 1518), BINS, strict=False):
         if length <= limit:
             return name
     return BINS[-1]
@@ -418,7 +419,7 @@ def _check_name_order(names: list[str], nb_rx: int, nb_tx: int) -> None:
     assert names[:8] == GENERIC
     groups = [f"rx_q{q}_" for q in range(nb_rx)] + [f"tx_q{q}_" for q in range(nb_tx)]
     pos = 8
-    for prefix, suffixes in zip(groups, [RXQ] * nb_rx + [TXQ] * nb_tx):
+    for prefix, suffixes in zip(groups, [RXQ] * nb_rx + [TXQ] * nb_tx, strict=True):
         chunk = names[pos:pos + len(suffixes)]
         assert sorted(chunk) == sorted(prefix + s for s in suffixes), prefix
         pos += len(suffixes)
@@ -663,7 +664,8 @@ def test_tx_offload_counters(tap_port, pool):
     assert rte.rte_eth_dev_start(port) == 0
     eth = DST_MAC + SRC_MAC + b"\x08\x00"
     udp_payload = bytes(range(40))
-    udp = struct.pack("!HHHH", 1234, 5678, 8 + len(udp_payload), _phdr_sum(17, 8 + len(udp_payload))) + udp_payload
+    udp = (struct.pack("!HHHH", 1234, 5678, 8 + len(udp_payload), _phdr_sum(17, 8 + len(udp_payload)))
+           + udp_payload)
     tcp_payload = bytes(i & 0xFF for i in range(250))
     tcp = struct.pack("!HHIIBBHHH", 1234, 80, 1, 0, 5 << 4, 0x18, 65535, _phdr_sum(6, None), 0) + tcp_payload
     m_udp = mbuf_from(pool, eth + _ipv4(17, udp))
