@@ -15,7 +15,7 @@ import os
 import numpy as np
 
 from . import _core
-from ._core import Mempool, rte_errno  # noqa: F401  (re-exported)
+from ._core import Mempool, rte_errno  # re-exported: see __all__
 
 log = logging.getLogger("pyrtap")
 
