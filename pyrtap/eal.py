@@ -17,7 +17,7 @@ from . import ethdev_api as eth
 from . import events, lcore, mempool
 from .drivers import driver_for
 
-log = logging.getLogger("pyrtap")
+log = logging.getLogger(__name__)  # pyrtap.<module>, listed in docs/api.md#loggers
 
 
 class _EalState:

@@ -21,7 +21,7 @@ from .ethdev_types import (
     rte_eth_conf, rte_eth_dev_info, rte_eth_rxconf, rte_eth_stats, rte_eth_txconf,
 )
 
-log = logging.getLogger("pyrtap")
+log = logging.getLogger(__name__)  # pyrtap.<module>, listed in docs/api.md#loggers
 
 _ports: list[EthDev | None] = [None] * RTE_MAX_ETHPORTS
 

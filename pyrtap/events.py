@@ -37,7 +37,7 @@ from .ethdev_types import (
     RTE_ETH_LINK_DOWN, RTE_ETH_LINK_UP, rte_eth_link,
 )
 
-log = logging.getLogger("pyrtap")
+log = logging.getLogger(__name__)  # pyrtap.<module>, listed in docs/api.md#loggers
 
 RTMGRP_LINK = 1
 RTM_NEWLINK = 16

@@ -26,7 +26,7 @@ import os
 import threading
 from collections.abc import Callable, Iterator
 
-log = logging.getLogger("pyrtap")
+log = logging.getLogger(__name__)  # pyrtap.<module>, listed in docs/api.md#loggers
 
 RTE_MAX_LCORE = 128
 LCORE_ID_ANY = 0xFFFFFFFF

@@ -17,7 +17,7 @@ import numpy as np
 from . import _core
 from ._core import Mempool, rte_errno  # re-exported: see __all__
 
-log = logging.getLogger("pyrtap")
+log = logging.getLogger(__name__)  # pyrtap.<module>, listed in docs/api.md#loggers
 
 RTE_PKTMBUF_HEADROOM = _core.C_LIMITS["RTE_PKTMBUF_HEADROOM"]     # defined once, in the core
 RTE_MBUF_DEFAULT_DATAROOM = 2048

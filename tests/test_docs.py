@@ -10,6 +10,7 @@
   name, so a new ``rte_eth_*`` call cannot slip through a wildcard.
 * The package namespace is exactly its modules' ``__all__`` lists (each a literal list)
   plus the names ``pyrtap/__init__.py`` imports by name: no module's own imports leak.
+* Each module logs on ``logging.getLogger(__name__)``, listed in docs/api.md.
 
 The tests only read files and import pyrtap: no TAP, no root, well under a second.
 """
@@ -107,6 +108,27 @@ def test_every_public_name_is_documented():
                     "them in docs/api.md:\n  %s"
                     % (len(undocumented), ", ".join(pages), "\n  ".join(undocumented)),
                     pytrace=False)
+
+
+def test_every_module_logger_is_documented():
+    """Each pure-Python module that logs does so on its own logger,
+    ``logging.getLogger(__name__)``, and docs/api.md's logger table names it (rtelog's
+    ``pyrtap.<TYPE>`` loggers are documented as a family)."""
+    text = (DOCS / "api.md").read_text(encoding="utf-8")
+    seen = []
+    for path in sorted((ROOT / "pyrtap").rglob("*.py")):
+        module = ".".join(path.relative_to(ROOT).with_suffix("").parts)
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                    and node.func.attr == "getLogger"):
+                continue
+            if module == "pyrtap.rtelog":
+                continue
+            assert [ast.unparse(a) for a in node.args] == ["__name__"], \
+                f"{module}:{node.lineno}: log on logging.getLogger(__name__), not {ast.unparse(node)}"
+            assert f"| `{module}` |" in text, f"docs/api.md's logger table lacks `{module}`"
+            seen.append(module)
+    assert "pyrtap.ethdev_api" in seen, seen
 
 
 def test_the_docs_lead_to_the_api_reference():
