@@ -23,7 +23,7 @@ import pytest
 
 import pyrtap as rte
 from helpers import (DST_MAC, SRC_MAC, PacketSocket, chain_from, free_all, inet_checksum, ip, mbuf_bytes,
-                     mbuf_from, rx_poll, setup_port)
+                     mbuf_from, rx_poll, setup_port, xstats_of)
 
 TX_VARIANTS = [("net_rtap", ""), ("net_rtap", "sync=0"), ("net_tap", "")]
 TX_IDS = ["net_rtap", "net_rtap:sync=0", "net_tap"]
@@ -159,12 +159,7 @@ class Loop:
         return data
 
     def xstats(self) -> dict:
-        n = rte.rte_eth_xstats_get_names(self.a.port, None, 0)
-        names = [rte.rte_eth_xstat_name() for _ in range(n)]
-        vals = [rte.rte_eth_xstat() for _ in range(n)]
-        assert rte.rte_eth_xstats_get_names(self.a.port, names, n) == n
-        assert rte.rte_eth_xstats_get(self.a.port, vals, n) == n
-        return {k.name: v.value for k, v in zip(names, vals, strict=True)}
+        return xstats_of(self.a.port)
 
 
 @pytest.fixture(params=TX_VARIANTS, ids=TX_IDS)
@@ -348,11 +343,7 @@ def test_rx_packet_type_and_checksum_flags(make_port, variant, pool):
             assert not m.ol_flags & rte.RTE_MBUF_F_RX_LRO
     finally:
         free_all(m for _, m in pkts)
-    n = rte.rte_eth_xstats_get_names(tp.port, None, 0)
-    names, vals = [rte.rte_eth_xstat_name() for _ in range(n)], [rte.rte_eth_xstat() for _ in range(n)]
-    rte.rte_eth_xstats_get_names(tp.port, names, n)
-    rte.rte_eth_xstats_get(tp.port, vals, n)
-    xs = {k.name: v.value for k, v in zip(names, vals, strict=True)}
+    xs = xstats_of(tp.port)
     assert xs["rx_q0_checksum_good_packets"] == 5
     assert xs["rx_q0_checksum_bad_packets"] == 2
     assert xs["rx_q0_checksum_none_packets"] == 0

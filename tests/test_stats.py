@@ -25,7 +25,7 @@ import pytest
 
 import pyrtap as rte
 from helpers import DST_MAC, MARKER, SRC_MAC, PacketSocket, chain_from, inet_checksum, ip, is_marked_udp, \
-    is_test_frame, make_frame, mbuf_bytes, mbuf_from, setup_port, udp_frame
+    is_test_frame, make_frame, mbuf_bytes, mbuf_from, setup_port, stats_of, udp_frame, xstats_of
 
 EINVAL, ENODEV = errno.EINVAL, errno.ENODEV
 
@@ -47,25 +47,6 @@ UCASTS = [bytes.fromhex("02000000aa01"), bytes.fromhex("0a1b2c3d4e5f")]
 
 
 # ---- helpers -------------------------------------------------------------------------------
-
-def stats_of(port: int) -> rte.rte_eth_stats:
-    st = rte.rte_eth_stats()
-    assert rte.rte_eth_stats_get(port, st) == 0
-    return st
-
-
-def xstats_of(port: int) -> dict[str, int]:
-    n = rte.rte_eth_xstats_get_names(port, None, 0)
-    assert n > 0
-    names = [rte.rte_eth_xstat_name() for _ in range(n)]
-    values = [rte.rte_eth_xstat() for _ in range(n)]
-    assert rte.rte_eth_xstats_get_names(port, names, n) == n
-    assert rte.rte_eth_xstats_get(port, values, n) == n
-    assert [v.id for v in values] == list(range(n))
-    out = {names[v.id].name: v.value for v in values}
-    assert len(out) == n, "duplicate xstat names"
-    return out
-
 
 def kstats(iface: str) -> dict:
     """The kernel's counters of ``iface`` (``ip -j -s link show``: stats64)."""
