@@ -49,7 +49,6 @@ import json
 import os
 import platform
 import resource
-import secrets
 import shutil
 import signal
 import socket
@@ -233,12 +232,10 @@ class Session:
 
     @staticmethod
     def _token() -> str:
-        existing = set(os.listdir("/sys/class/net"))
-        for _ in range(100):
-            tok = secrets.token_hex(2)
-            if not any(n.startswith(IFACE_PREFIX + tok) for n in existing):
-                return tok
-        raise BenchError("cannot find an unused interface name prefix")
+        tok = tcpfwd.unused_token(IFACE_PREFIX)
+        if tok is None:
+            raise BenchError("cannot find an unused interface name prefix")
+        return tok
 
     def iface(self, role: str) -> str:
         name = "%s%s%s" % (IFACE_PREFIX, self.token, role)

@@ -124,6 +124,21 @@ def _die_with_parent():  # preexec_fn: a forwarder never outlives the harness
     _libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
 
 
+def unused_token(prefix: str) -> str | None:
+    """Four random hex digits that no interface or network namespace name starting with
+    ``prefix`` uses yet (None after 100 tries): the names a run creates are then its own."""
+    existing = set(os.listdir("/sys/class/net"))
+    try:
+        existing |= set(os.listdir("/var/run/netns"))
+    except OSError:
+        pass
+    for _ in range(100):
+        tok = secrets.token_hex(2)
+        if not any(n.startswith(prefix + tok) for n in existing):
+            return tok
+    return None
+
+
 def _ip(*args: str, check: bool = True) -> subprocess.CompletedProcess:
     r = subprocess.run(["ip", *args], capture_output=True, text=True)
     if check and r.returncode:
@@ -354,16 +369,10 @@ class TcpSession:
 
     @staticmethod
     def _token() -> str:
-        existing = set(os.listdir("/sys/class/net"))
-        try:
-            existing |= set(os.listdir("/var/run/netns"))
-        except OSError:
-            pass
-        for _ in range(100):
-            tok = secrets.token_hex(2)
-            if not any(n.startswith(PREFIX + tok) for n in existing):
-                return tok
-        raise RowError("cannot find an unused name prefix")
+        tok = unused_token(PREFIX)
+        if tok is None:
+            raise RowError("cannot find an unused name prefix")
+        return tok
 
     def names(self) -> tuple[str, str, str, str]:
         """Fresh (iface A, iface B, ns1, ns2) for the next row: tf<tok><n>a, ...n1."""

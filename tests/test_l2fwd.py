@@ -27,6 +27,7 @@ from dataclasses import dataclass
 
 import pytest
 
+from helpers import ip
 from pyrtap import tcpfwd
 
 L2FWD = tcpfwd.L2FWD
@@ -45,13 +46,6 @@ def net_tools(tap_required):
         pytest.fail("%s not found: the tcp workload and these tests need them; run "
                     "scripts/prereqs.sh (make setup) to install iperf3 and iputils-ping"
                     % " and ".join(missing), pytrace=False)
-
-
-def ip(*args: str, check: bool = True) -> subprocess.CompletedProcess:
-    r = subprocess.run(["ip", *args], capture_output=True, text=True)
-    if check and r.returncode:
-        raise AssertionError("ip %s: %s" % (" ".join(args), r.stderr.strip()))
-    return r
 
 
 def netns_exists(ns: str) -> bool:
