@@ -222,7 +222,7 @@ cdef bint uring_exit(uring_q *q) noexcept nogil:
     within 5 s: the buffers may still be the kernel's."""
     global g_sqpoll_fd
     cdef pollfd pfd
-    cdef int rc = 1
+    cdef int rc = 0 if q.sentinel < 0 and q.defer else 1   # defer without a sentinel: unknown
     if q.ring.ring_fd == g_sqpoll_fd:
         g_sqpoll_fd = -1
     if q.sqe_flags & IOSQE_FIXED_FILE:
@@ -338,7 +338,7 @@ cdef class _UringQueue(Queue):
         cdef io_uring_cqe *cqes[64]
         cdef free_batch b
         cdef uint32_t i, n, slot
-        cdef bint gone
+        cdef bint gone, submitted
         if not self.q.defer:
             return uring_cancel_drain(&self.q, done)
         if not self.ring_ready:
@@ -361,9 +361,10 @@ cdef class _UringQueue(Queue):
                     done(&self.q, <uint32_t>cqes[i].user_data, cqes[i].res, &b)
                 io_uring_cq_advance(&self.q.ring, n)
         self.ring_ready = False
+        submitted = not self.q.disabled
         with nogil:
             gone = uring_exit(&self.q)
-        if not gone and self.q.inflight:
+        if not gone and submitted and self.q.inflight:
             batch_flush(&b)
             return self.q.inflight
         if self.q.inflight:
