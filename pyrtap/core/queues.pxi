@@ -546,22 +546,22 @@ cdef inline uint16_t rx_read_loop(qstats *st, rxq_conf *rc, int fd, pyrtap_mbuf 
     return nrx
 
 
-# A net_rtap queue with uring=defer polled from a thread other than the one that made
-# its ring: the kernel refuses (SINGLE_ISSUER), so the burst does nothing and counts
-# one error per queue; the Python wrappers log it once (g_wrong_thread).
+# A net_rtap queue with uring=defer polled from a thread other than the one that polled
+# it first since the port started (its ring's only submitter, SINGLE_ISSUER): the kernel
+# refuses, so the burst does nothing and counts one error per queue; the Python wrappers
+# log it, once per queue (the burst sets g_wrong_thread when it counts).
 cdef bint g_wrong_thread = False
-cdef bint g_wrong_thread_logged = False
 
 
 cdef _log_wrong_thread():
-    global g_wrong_thread_logged
-    if not g_wrong_thread_logged:
-        g_wrong_thread_logged = True
-        import logging
-        logging.getLogger("pyrtap").error(
-            "a net_rtap queue made with uring=defer (IORING_SETUP_SINGLE_ISSUER) was polled "
-            "from another thread: bursts there receive and send nothing (counted in errors); "
-            "poll it from the thread that set it up, or use another uring= preset")
+    global g_wrong_thread
+    g_wrong_thread = False
+    import logging
+    logging.getLogger("pyrtap").error(
+        "a net_rtap queue made with uring=defer (IORING_SETUP_SINGLE_ISSUER) was polled "
+        "from a second thread: its ring belongs to the thread that polled it first since "
+        "the port started, bursts from any other thread receive and send nothing (counted "
+        "in errors); poll each queue from one thread, or use another uring= preset")
 
 
 cdef inline bint rx_bad_read(long res, uint32_t full_read) noexcept nogil:

@@ -25,10 +25,22 @@ URING_PRESETS = {
 }
 
 
-cdef extern from "<pthread.h>" nogil:
-    ctypedef unsigned long pthread_t
-    pthread_t pthread_self()
-    int pthread_equal(pthread_t a, pthread_t b)
+# The kernel ties a SINGLE_ISSUER ring to a task (a thread), and so must the check in
+# uring_foreign: not to a pthread_t, which glibc hands to the next thread once one exits
+# (a second thread would pass for the first and its bursts fail in the kernel). The
+# thread's kernel id is cached per thread: gettid is a system call.
+cdef extern from *:
+    """
+    #include <unistd.h>
+    #include <sys/syscall.h>
+    static __thread int pyrtap_tid_cached;
+    static inline int pyrtap_tid(void) {
+        if (!pyrtap_tid_cached)
+            pyrtap_tid_cached = (int)syscall(SYS_gettid);
+        return pyrtap_tid_cached;
+    }
+    """
+    int pyrtap_tid() nogil
 
 
 ctypedef struct mshot_state:
@@ -51,8 +63,10 @@ ctypedef struct uring_q:
     uint32_t pending           # SQEs prepared since the last submit
     bint defer                 # DEFER_TASKRUN: completions need an io_uring_enter
     uint16_t port_id
-    pthread_t owner            # the thread that made the ring (the only submitter with defer)
+    bint disabled              # defer: made with IORING_SETUP_R_DISABLED, not enabled yet (or closed)
+    int owner                  # defer: the thread (kernel id) that enabled the ring, its only submitter
     bint wrong_thread          # defer: polled from another thread (counted once)
+    int sentinel               # defer: read end of a pipe only the ring writes to (uring_exit)
     pyrtap_mbuf **slots        # head mbuf of each descriptor
     iovec *iovs                # per-descriptor gather/scatter lists
     uint32_t iov_per_slot
@@ -77,12 +91,32 @@ ctypedef struct uring_q:
 cdef int g_sqpoll_fd = -1
 
 
+cdef bint uring_enable(uring_q *q) noexcept nogil:
+    """Enable a disabled ring: the calling thread becomes its only submitter (the kernel
+    sets SINGLE_ISSUER's task on enable when the ring was made disabled), and what start()
+    prepared is submitted. False when the kernel refuses: another thread enabled it first
+    (-EEXIST), or the queue has no ring (a failed start)."""
+    if q.ring.ring_fd < 0 or syscall(SYS_io_uring_register, q.ring.ring_fd,
+                                     IORING_REGISTER_ENABLE_RINGS, NULL, 0) < 0:
+        return False
+    q.owner = pyrtap_tid()
+    q.disabled = False
+    uring_submit(q)
+    return True
+
+
 cdef inline bint uring_foreign(uring_q *q) noexcept nogil:
-    """A DEFER_TASKRUN ring used from a thread that is not its submitter: the kernel
-    refuses every io_uring_enter (-EEXIST), so the burst must not even try (rx=batch
-    would wait forever, Tx would report unsent frames as sent)."""
+    """Called first by every burst. A DEFER_TASKRUN ring belongs to the thread that polls
+    it first after start (which enables it here); from any other thread the kernel refuses
+    every io_uring_enter (-EEXIST), so the burst must not even try (rx=batch would wait
+    forever, Tx would report unsent frames as sent)."""
     global g_wrong_thread
-    if not q.defer or pthread_equal(pthread_self(), q.owner):
+    if not q.defer:
+        return False
+    if q.disabled:
+        if uring_enable(q):
+            return False
+    elif pyrtap_tid() == q.owner:
         return False
     if not q.wrong_thread:
         q.wrong_thread = True
@@ -95,7 +129,13 @@ cdef int uring_init(uring_q *q, uint32_t entries, unsigned flags) except -1:
     global g_sqpoll_fd
     cdef io_uring_params p
     cdef int rc
-    q.owner = pthread_self()
+    q.defer = (flags & IORING_SETUP_DEFER_TASKRUN) != 0
+    q.disabled = q.defer
+    q.wrong_thread = False
+    if q.defer:
+        # Made disabled: the first burst enables it, which makes the thread that polls
+        # the queue its submitter, wherever the queue was set up (uring_foreign).
+        flags |= IORING_SETUP_R_DISABLED
     memset(&p, 0, sizeof(p))
     p.flags = flags
     if flags & IORING_SETUP_SQPOLL and g_sqpoll_fd >= 0:
@@ -113,12 +153,11 @@ cdef int uring_init(uring_q *q, uint32_t entries, unsigned flags) except -1:
     if rc < 0:
         raise OSError(-rc, "io_uring_queue_init(%d entries, flags 0x%x) failed: %s"
                       % (entries, flags, os.strerror(-rc)))
-    q.defer = (flags & IORING_SETUP_DEFER_TASKRUN) != 0
     return 0
 
 
 cdef inline void uring_submit(uring_q *q) noexcept nogil:
-    if q.pending:
+    if q.pending and not q.disabled:    # a disabled ring keeps them for its first burst
         io_uring_submit(&q.ring)
         q.pending = 0
 
@@ -167,24 +206,49 @@ cdef int uring_cancel_drain(uring_q *q, complete_fn done) noexcept nogil:
     return q.inflight
 
 
-cdef void uring_exit(uring_q *q) noexcept nogil:
+cdef bint uring_exit(uring_q *q) noexcept nogil:
     """Tear a ring down. The registered file goes first, synchronously: the ring's own
     teardown runs later in a kernel worker, and until then it would keep the TAP queue
-    attached (and a closed non-persistent interface alive)."""
+    attached (and a closed non-persistent interface alive).
+
+    A uring=defer ring may be closed by a thread that is not its submitter, which the
+    kernel lets neither enter (cancel) nor register (unregister, IORING_REGISTER_SYNC_CANCEL:
+    all -EEXIST). Closing it is then the way: the kernel's teardown worker cancels every
+    request (a read cancelled there does not copy into its buffer) and frees the ring once
+    the last one is gone, dropping its registered files. One of them is the only write end
+    of the sentinel pipe, so the read end hanging up means no request of the ring is left
+    (measured on 6.18: 30-40 ms after close; a posted read or multishot read left its
+    buffer untouched and its frame in the TAP queue). Returns False if that did not happen
+    within 5 s: the buffers may still be the kernel's."""
     global g_sqpoll_fd
+    cdef pollfd pfd
+    cdef int rc = 0 if q.sentinel < 0 and q.defer else 1   # defer without a sentinel: unknown
     if q.ring.ring_fd == g_sqpoll_fd:
         g_sqpoll_fd = -1
     if q.sqe_flags & IOSQE_FIXED_FILE:
         io_uring_unregister_files(&q.ring)
     io_uring_queue_exit(&q.ring)
+    q.ring.ring_fd = -1
+    q.disabled = q.defer        # no burst may enable what is left of it
+    if q.sentinel >= 0:
+        pfd.fd = q.sentinel
+        pfd.events = POLLIN     # a hang-up is reported whatever is asked
+        rc = poll(&pfd, 1, 5000)
+        while rc < 0 and errno == EINTR:
+            rc = poll(&pfd, 1, 5000)
+        close(q.sentinel)
+        q.sentinel = -1
+    return rc == 1
 
 
 cdef class _UringQueue(Queue):
     cdef uring_q q
     cdef bint ring_ready
+    cdef unsigned flags         # the ring's setup flags (a uring=defer queue gets a new ring per start)
     # Rx interrupts (docs/events.md): an eventfd registered with the ring, for the Rx
     # modes whose posted reads take frames off the TAP queue (rx=prepost, multishot).
     cdef int evfd
+    cdef bint evfd_on
     cdef bint wakes_by_cqe
 
     def __dealloc__(self):
@@ -218,14 +282,103 @@ cdef class _UringQueue(Queue):
         if self.q.slots == NULL:
             raise MemoryError()
         self._iovs(iov_per_slot)
+        self.flags = flags
+        self.q.sentinel = -1
+        self._open_ring()
+
+    cdef _open_ring(self):
+        cdef int files[2]
+        cdef int p[2]
+        cdef int rc, n = 1
         # One SQ entry per descriptor plus one for the cancel request; CQ twice that.
-        uring_init(&self.q, nb_desc + 1, flags)
+        uring_init(&self.q, self.q.nb_desc + 1, self.flags)
         self.ring_ready = True
         # A registered file spares the kernel a file lookup per request.
-        self.q.sqe_fd = fd
-        if io_uring_register_files(&self.q.ring, &fd, 1) == 0:
+        self.q.sqe_fd = self.q.fd
+        self.q.sqe_flags = 0
+        files[0] = self.q.fd
+        if self.q.defer and pipe2(p, O_CLOEXEC) == 0:
+            files[1] = p[1]         # the sentinel: see uring_exit
+            n = 2
+        if io_uring_register_files(&self.q.ring, files, n) == 0:
             self.q.sqe_fd = 0
             self.q.sqe_flags = IOSQE_FIXED_FILE
+            if n == 2:
+                self.q.sentinel = p[0]
+        elif n == 2:
+            close(p[0])
+        if n == 2:
+            close(p[1])
+        if self.evfd > 0:           # asked for before this ring was made (uring=defer restart)
+            rc = io_uring_register_eventfd(&self.q.ring, self.evfd)
+            if rc < 0:
+                raise OSError(-rc, "io_uring_register_eventfd: " + os.strerror(-rc))
+            io_uring_cq_eventfd_toggle(&self.q.ring, self.evfd_on)
+
+    cdef int _ring_up(self):
+        """At start: a uring=defer queue's stop closed its ring, make the next one. 0 or -errno."""
+        if self.ring_ready:
+            return 0
+        try:
+            self._open_ring()
+        except OSError as e:
+            return -(e.errno or ENOMEM)
+        return 0
+
+    cdef uint32_t _drain(self, complete_fn done):
+        """Stop: take back every buffer the kernel holds (``done`` for each), or return how
+        many it still holds.
+
+        A uring=defer ring is then closed (the next start makes a new one), so each start
+        gives the queue to the thread that polls it first. The stopping thread may not be
+        the ring's owner (a worker lcore polled, the main lcore stops), and the kernel lets
+        no other thread enter or register: it takes the completions already posted, closes
+        the ring, and the kernel cancels the rest (uring_exit).
+        """
+        cdef io_uring_cqe *cqes[64]
+        cdef free_batch b
+        cdef uint32_t i, n, slot
+        cdef bint gone, submitted
+        if not self.q.defer:
+            return uring_cancel_drain(&self.q, done)
+        if not self.ring_ready:
+            return 0
+        batch_init(&b)
+        if not self.q.disabled and pyrtap_tid() == self.q.owner:
+            n = uring_cancel_drain(&self.q, done)
+            if n:
+                return n
+        else:
+            while True:     # the completions already posted: read from the shared CQ memory
+                n = io_uring_peek_batch_cqe(&self.q.ring, cqes, 64)
+                if n == 0:
+                    break
+                for i in range(n):
+                    if cqes[i].user_data == CANCEL_TAG:
+                        continue
+                    if not (cqes[i].flags & IORING_CQE_F_MORE):
+                        self.q.inflight -= 1
+                    done(&self.q, <uint32_t>cqes[i].user_data, cqes[i].res, &b)
+                io_uring_cq_advance(&self.q.ring, n)
+        self.ring_ready = False
+        submitted = not self.q.disabled
+        with nogil:
+            gone = uring_exit(&self.q)
+        if not gone and submitted and self.q.inflight:
+            batch_flush(&b)
+            return self.q.inflight
+        if self.q.inflight:
+            # The ring is gone with every request (never submitted, when it was never
+            # enabled): the buffers still attached to descriptors are free to take back.
+            for slot in range(self.q.nb_desc):
+                if self.q.slots[slot] != NULL:
+                    done(&self.q, slot, -ECANCELED, &b)
+            self.q.inflight = 0
+        batch_flush(&b)
+        self.q.pending = 0
+        self.q.ms.registered = False
+        self.q.ms.added = 0
+        return 0
 
     cdef _iovs(self, uint32_t per_slot):
         """Room for ``per_slot`` iovecs per descriptor (the queue must be stopped)."""
@@ -251,6 +404,9 @@ cdef class _UringQueue(Queue):
 
     cdef int _batch_start(self):
         """Start of a batched-read Rx queue: see UringBatchRxQueue.start."""
+        cdef int rc = self._ring_up()
+        if rc < 0:
+            return rc
         self.q.idle = True
         if self.q.slots[0] == NULL and alloc_rx_chain(self.q.rc.pool, self.q.rc.segs, &self.q.slots[0]) < 0:
             self.q.st.nombuf += 1
@@ -264,12 +420,13 @@ cdef class _UringQueue(Queue):
 
     @property
     def ring_fd(self):
-        return self.q.ring.ring_fd
+        return self.q.ring.ring_fd if self.ring_ready else -1
 
     def close(self):
         """Release the ring (the queue must be stopped)."""
         if self.ring_ready:
-            uring_exit(&self.q)
+            with nogil:
+                uring_exit(&self.q)
             self.ring_ready = False
         if self.evfd > 0:
             close(self.evfd)
@@ -296,12 +453,15 @@ cdef class _UringQueue(Queue):
         fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)
         if fd < 0:
             raise OSError(errno, "eventfd: " + os.strerror(errno))
-        rc = io_uring_register_eventfd(&self.q.ring, fd)
-        if rc < 0:
-            close(fd)
-            raise OSError(-rc, "io_uring_register_eventfd: " + os.strerror(-rc))
-        io_uring_cq_eventfd_toggle(&self.q.ring, False)     # off until rx_intr_arm(True)
+        if self.ring_ready:     # else registered with the next ring (_open_ring)
+            # uring=defer: refused (-EEXIST) once another thread owns the ring.
+            rc = io_uring_register_eventfd(&self.q.ring, fd)
+            if rc < 0:
+                close(fd)
+                raise OSError(-rc, "io_uring_register_eventfd: " + os.strerror(-rc))
+            io_uring_cq_eventfd_toggle(&self.q.ring, False)     # off until rx_intr_arm(True)
         self.evfd = fd
+        self.evfd_on = False
         return fd
 
     def rx_intr_arm(self, bint on):
@@ -310,9 +470,16 @@ cdef class _UringQueue(Queue):
         cdef uint64_t v = 1
         if self.evfd <= 0:
             return
-        io_uring_cq_eventfd_toggle(&self.q.ring, on)
+        self.evfd_on = on
+        if self.ring_ready:
+            io_uring_cq_eventfd_toggle(&self.q.ring, on)
         read(self.evfd, &v, 8)
         if on:
+            if self.q.disabled:
+                # uring=defer, not polled since start: no read is posted yet, and none
+                # will complete. Wake the waiter now; its burst posts them.
+                write(self.evfd, &v, 8)
+                return
             if self.q.defer:
                 io_uring_get_events(&self.q.ring)
             if io_uring_cq_ready(&self.q.ring):
@@ -398,8 +565,12 @@ cdef class UringRxQueue(_UringQueue):
         self.wakes_by_cqe = True
 
     def start(self):
-        """Post one read per descriptor. 0, or -ENOMEM when the pool cannot fill the ring."""
+        """Post one read per descriptor. 0, or -ENOMEM when the pool cannot fill the ring.
+        (uring=defer: prepared now, submitted by the first burst.)"""
         cdef uint32_t slot
+        cdef int rc = self._ring_up()
+        if rc < 0:
+            return rc
         for slot in range(self.q.nb_desc):
             if alloc_rx_chain(self.q.rc.pool, self.q.rc.segs, &self.q.slots[slot]) < 0:
                 self.q.st.nombuf += 1
@@ -413,7 +584,7 @@ cdef class UringRxQueue(_UringQueue):
         """Cancel every posted read and return all buffers to the pool."""
         cdef uint32_t slot
         cdef free_batch b
-        left = uring_cancel_drain(&self.q, urx_discard)
+        left = self._drain(urx_discard)
         batch_init(&b)
         for slot in range(self.q.nb_desc):      # descriptors not re-posted (interface gone)
             if self.q.slots[slot] != NULL and not left:
@@ -547,6 +718,7 @@ cdef class UringBatchRxQueue(UringRxQueue):
     def stop(self):
         cdef uint32_t slot
         cdef free_batch b
+        self._drain(urx_discard)    # nothing in flight between bursts; a defer ring is closed
         batch_init(&b)
         for slot in range(self.q.nb_desc):
             if self.q.slots[slot] != NULL:
@@ -688,11 +860,11 @@ cdef class UringTxQueue(_UringQueue):
         self.burst = uring_tx_burst
 
     def start(self):
-        return 0
+        return self._ring_up()
 
     def stop(self):
         """Cancel unfinished writes and return every mbuf to its pool."""
-        left = uring_cancel_drain(&self.q, utx_complete)
+        left = self._drain(utx_complete)
         if left:
             raise RuntimeError("%d writes of queue %d did not complete after cancel" % (left, self.queue_id))
 
@@ -823,7 +995,9 @@ cdef class UringMultishotRxQueue(_UringQueue):
         """Fill the buffer ring with one mbuf per descriptor and arm the multishot read."""
         cdef io_uring_buf_reg reg
         cdef uint32_t slot
-        cdef int rc
+        cdef int rc = self._ring_up()
+        if rc < 0:
+            return rc
         if self.batched:
             return self._batch_start()
         memset(&reg, 0, sizeof(reg))
@@ -863,7 +1037,7 @@ cdef class UringMultishotRxQueue(_UringQueue):
 
     def stop(self):
         """Cancel the multishot read, then return every buffer to the pool."""
-        left = uring_cancel_drain(&self.q, mshot_ignore)
+        left = self._drain(mshot_ignore)
         self.q.ms.armed = False
         if left:
             raise RuntimeError("the multishot read of queue %d did not end after cancel" % self.queue_id)

@@ -57,6 +57,8 @@ cdef extern from "<liburing.h>" nogil:
         IORING_SETUP_SINGLE_ISSUER
         IORING_SETUP_DEFER_TASKRUN
         IORING_SETUP_SUBMIT_ALL
+        IORING_SETUP_R_DISABLED
+        IORING_REGISTER_ENABLE_RINGS
         IORING_SETUP_CQSIZE
         IORING_ASYNC_CANCEL_ALL
         IORING_ASYNC_CANCEL_ANY
@@ -121,6 +123,8 @@ cdef extern from "<unistd.h>" nogil:
     ssize_t read(int fd, void *buf, size_t count)
     ssize_t write(int fd, const void *buf, size_t count)
     int close(int fd)
+    int pipe2(int *fds, int flags)
+    long syscall(long number, ...)
 
 cdef extern from "<sys/eventfd.h>" nogil:
     int eventfd(unsigned int initval, int flags)
@@ -133,3 +137,21 @@ cdef extern from "<sys/uio.h>" nogil:
 cdef extern from "<errno.h>" nogil:
     int errno
     int ENOBUFS
+    int EINTR
+    int ECANCELED
+
+# liburing 2.3 declares io_uring_enable_rings but its shared library does not export
+# it: the ring is enabled with syscall() (uring_enable).
+cdef extern from "<sys/syscall.h>" nogil:
+    long SYS_io_uring_register
+
+cdef extern from "<fcntl.h>" nogil:
+    int O_CLOEXEC
+
+cdef extern from "<poll.h>" nogil:
+    struct pollfd:
+        int fd
+        short events
+        short revents
+    int poll(pollfd *fds, unsigned long nfds, int timeout)
+    short POLLIN
