@@ -1,6 +1,7 @@
-# pyrtap: set-up, build, demo, tests and benchmarks.
+# pyrtap: set-up, build, demo, lint, tests and benchmarks.
 #
 #   make demo    set up if needed, then run $(DEMO_MODULE) with the venv python
+#   make lint    set up if needed, then run ruff check and cython-lint (pyproject.toml)
 #   make test    set up if needed, then run pytest -q $(PYTEST_ARGS)
 #   make bench   set up if needed, then run every benchmarks/bench_*.py
 #   make setup   only the set-up: system prerequisites, .venv, editable install
@@ -29,10 +30,11 @@ INSTALL_DEPS := setup.py pyproject.toml \
 
 export PYTHON VENV
 
-.PHONY: help setup prereqs demo test bench clean
+.PHONY: help setup prereqs demo lint test bench clean
 
 help:
 	@echo "make demo           run the demo ($(DEMO_MODULE)); DEMO_ARGS=... passes arguments"
+	@echo "make lint           ruff check (Python) and cython-lint (.pyx/.pxi/.pxd)"
 	@echo "make test           run the tests (pytest -q); PYTEST_ARGS=... passes arguments"
 	@echo "make bench          run benchmarks/bench_*.py"
 	@echo "make setup          prerequisites + .venv + editable install only"
@@ -55,6 +57,15 @@ setup: prereqs $(STAMP)
 
 demo: setup
 	$(VPY) -m $(DEMO_MODULE) $(DEMO_ARGS)
+
+# The rules are in pyproject.toml ([tool.ruff], [tool.cython-lint]). cython-lint is given
+# the package directory so that its `exclude` applies, and runs pycodestyle from PATH,
+# hence the venv's bin first.
+LINT_PY := $(wildcard pyrtap tests benchmarks examples scripts setup.py)
+
+lint: setup
+	$(VENV)/bin/ruff check $(LINT_PY)
+	PATH="$(abspath $(VENV))/bin:$$PATH" $(VENV)/bin/cython-lint pyrtap
 
 # pytest exits 5 when it collects no tests; that is a failure too (make turns
 # any non-zero status into its own exit status 2).

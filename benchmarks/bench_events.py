@@ -130,7 +130,7 @@ def async_latency(port, iface, samples, gap=0.004):
 
     try:
         asyncio.run(asyncio.wait_for(run(), samples * gap * 3 + 5))
-    except asyncio.TimeoutError:
+    except TimeoutError:
         pass
     p.wait()
     return lat

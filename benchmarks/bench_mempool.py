@@ -25,7 +25,7 @@ import os
 import platform
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
@@ -163,7 +163,8 @@ def empty_loop(mp):
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--seconds", type=float, default=1.0, help="target length of one timed run (default 1.0)")
-    ap.add_argument("--repeat", type=int, default=3, help="timed runs per figure; the best counts (default 3)")
+    ap.add_argument("--repeat", type=int, default=3,
+                    help="timed runs per figure; the best counts (default 3)")
     ap.add_argument("--json", metavar="PATH", help="also write the results as JSON to PATH")
     args = ap.parse_args(argv)
 
@@ -209,7 +210,7 @@ def main(argv=None) -> int:
               f"{r['ns_per_iteration']:>13.1f}")
     if args.json:
         doc = {
-            "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "date": datetime.now(UTC).isoformat(timespec="seconds"),
             "python": platform.python_version(),
             "machine": platform.machine(),
             "cpus": os.cpu_count(),

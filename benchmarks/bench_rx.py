@@ -58,7 +58,8 @@ def run_case(variant: str, size: int, seconds: float, burst: int, nb_desc: int) 
         subprocess.run(["ip", "link", "set", a, "up"], check=True)
         subprocess.run(["tc", "qdisc", "add", "dev", a, "ingress"], check=True)
         subprocess.run(["tc", "filter", "add", "dev", a, "parent", "ffff:", "protocol", "all", "u32",
-                        "match", "u32", "0", "0", "action", "mirred", "egress", "redirect", "dev", b], check=True)
+                        "match", "u32", "0", "0", "action", "mirred", "egress", "redirect", "dev", b],
+                       check=True)
         assert rte.rte_eth_dev_configure(port, 1, 1, None) == 0
         assert rte.rte_eth_rx_queue_setup(port, 0, nb_desc, 0, None, pool) == 0
         assert rte.rte_eth_tx_queue_setup(port, 0, 64, 0, None) == 0
@@ -118,13 +119,16 @@ def main(argv=None) -> int:
         for _ in range(args.repeat):
             for size in map(int, args.sizes.split(",")):
                 for v in variants:
-                    runs.setdefault((v, size), []).append(run_case(v, size, args.seconds, args.burst, args.nb_desc))
+                    run = run_case(v, size, args.seconds, args.burst, args.nb_desc)
+                    runs.setdefault((v, size), []).append(run)
     finally:
         rte.rte_eal_cleanup()
     rows = []
-    print("%-24s %5s %10s %9s %12s %9s" % ("implementation", "size", "rx Mpps", "dropped", "CPU s/Mfr", "vs tap"))
+    print("%-24s %5s %10s %9s %12s %9s"
+          % ("implementation", "size", "rx Mpps", "dropped", "CPU s/Mfr", "vs tap"))
     for size in map(int, args.sizes.split(",")):
-        base = statistics.median(r["rx_mpps"] for r in runs[("net_tap", size)]) if ("net_tap", size) in runs else None
+        base = (statistics.median(r["rx_mpps"] for r in runs[("net_tap", size)])
+                if ("net_tap", size) in runs else None)
         for v in variants:
             rs = runs[(v, size)]
             med = {k: statistics.median(r[k] for r in rs) for k in ("rx_mpps", "cpu_s_per_mframe")}
@@ -135,7 +139,8 @@ def main(argv=None) -> int:
                                                           med["cpu_s_per_mframe"], ratio))
     if args.json:
         from pyrtap.compare import write_json_safely   # no symlink is followed
-        write_json_safely(args.json, {"date": time.strftime("%Y-%m-%d %H:%M"), "args": vars(args), "rows": rows})
+        write_json_safely(args.json, {"date": time.strftime("%Y-%m-%d %H:%M"), "args": vars(args),
+                                      "rows": rows})
     return 0
 
 

@@ -75,7 +75,8 @@ def usage(prgname):
           "  -p PORTMASK: hexadecimal bitmask of ports to configure\n"
           "  -P : Enable promiscuous mode\n"
           "  -q NQ: number of queue (=ports) per lcore (default is all ports: one lcore)\n"
-          "  -T PERIOD: statistics will be refreshed each PERIOD seconds (0 to disable, 10 default, 86400 maximum)\n"
+          "  -T PERIOD: statistics will be refreshed each PERIOD seconds "
+          "(0 to disable, 10 default, 86400 maximum)\n"
           "  --no-mac-updating: Disable MAC addresses updating\n"
           "  --mac-updating: Enable MAC addresses updating (enabled by default)\n"
           "      When enabled:\n"
@@ -421,10 +422,11 @@ def main(argv):
         if opt.portmask & ~mask_all:
             rte_exit(1, "Invalid portmask; possible (0x%x)" % mask_all)
 
-        # Pair the enabled ports in order: 0<->1, 2<->3 (l2fwd_dst_ports).
+        # Pair the enabled ports in order: 0<->1, 2<->3 (l2fwd_dst_ports); an odd last one
+        # has no peer here and is handled below.
         enabled = [p for p in avail if opt.portmask >> p & 1]
         dst_ports = {}
-        for a, b in zip(enabled[0::2], enabled[1::2]):
+        for a, b in zip(enabled[0::2], enabled[1::2], strict=False):
             dst_ports[a], dst_ports[b] = b, a
         if len(enabled) % 2:
             print("Notice: odd number of ports in portmask.")

@@ -13,9 +13,10 @@ state, are printed every ``-T`` seconds (10 by default, 0: never).
 
 As in C, each enabled lcore (EAL ``-l``) polls up to ``-q`` ports and statistics are
 printed by the main lcore. Differences from C: ``--seconds N`` (after the application
-options) stops after N seconds, and SIGINT/SIGTERM stop the loops (the C sample runs
-until killed); the callback runs on pyrtap's ``pyrtap-intr`` thread (DPDK's interrupt
-thread); TSC cycles are nanoseconds (``rte_get_tsc_hz()``).
+options) stops after N seconds, SIGINT/SIGTERM stop the loops (the C sample runs until
+killed), and the statistics are printed a last time at exit; the callback runs on
+pyrtap's ``pyrtap-intr`` thread (DPDK's interrupt thread); TSC cycles are nanoseconds
+(``rte_get_tsc_hz()``).
 """
 import signal
 import sys
@@ -526,6 +527,7 @@ def main(argv):
             return -1
 
     # pyrtap addition: the C sample never gets here (it runs until killed)
+    print_stats()       # the final figures, whatever -T says
     for portid in rte.RTE_ETH_FOREACH_DEV():
         if (lsi_enabled_port_mask & (1 << portid)) == 0:
             continue

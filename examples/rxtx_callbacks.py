@@ -38,9 +38,14 @@ class LatencyNumbers:
     """``static struct { uint64_t total_cycles; uint64_t total_queue_cycles; uint64_t total_pkts; }``"""
     total_cycles = 0
     total_pkts = 0
+    # pyrtap addition, never reset: what the Tx callback saw, and how many carried the
+    # Rx callback's flag (printed at exit, so a test can check every packet was stamped)
+    seen = 0
+    stamped = 0
 
 
 latency_numbers = LatencyNumbers()
+tx_dropped = [0] * rte.RTE_MAX_ETHPORTS    # pyrtap addition: packets the Tx queue refused
 report_every = 100 * 1000 * 1000
 force_quit = False
 
@@ -63,6 +68,8 @@ def calc_latency(port, qidx, pkts, nb_pkts, user_param):
     for i in range(nb_pkts):
         if pkts[i].ol_flags & hwts_dynflag_rx:
             cycles += now - int(stamps[i])
+            latency_numbers.stamped += 1
+    latency_numbers.seen += nb_pkts
     latency_numbers.total_cycles += cycles
     latency_numbers.total_pkts += nb_pkts
     if latency_numbers.total_pkts > report_every:
@@ -129,6 +136,7 @@ def lcore_main(seconds):
                 continue
             nb_tx = rte.rte_eth_tx_burst(port ^ 1, 0, bufs, nb_rx)
             if nb_tx < nb_rx:
+                tx_dropped[port ^ 1] += nb_rx - nb_tx
                 rte.rte_pktmbuf_free_bulk(bufs[nb_tx:nb_rx], nb_rx - nb_tx)
 
 
@@ -175,6 +183,16 @@ def main(argv):
         print("\nWARNING: Too much enabled lcores - App uses only 1 lcore")
     lcore_main(args.seconds)
     print("forwarded; %d packets since the last report" % latency_numbers.total_pkts, flush=True)
+    # pyrtap addition: what the callbacks and the ports counted, to compare with the kernel
+    print("Tx callback saw %d packets, %d stamped by the Rx callback"
+          % (latency_numbers.seen, latency_numbers.stamped))
+    for portid in rte.RTE_ETH_FOREACH_DEV():
+        stats = rte.rte_eth_stats()
+        rte.rte_eth_stats_get(portid, stats)
+        print("Port %u: ipackets %u opackets %u imissed %u oerrors %u tx_dropped %u"
+              % (portid, stats.ipackets, stats.opackets, stats.imissed, stats.oerrors,
+                 tx_dropped[portid]))
+    sys.stdout.flush()
     rte.rte_eal_cleanup()
     return 0
 

@@ -31,7 +31,7 @@ def _stats(args) -> int:
         t.add_column("per second", justify="right")
         for k in keys:
             rate = (cur[k] - prev[k]) / dt if prev and dt > 0 else 0
-            t.add_row(k, "{:,}".format(cur[k]), "{:,.0f}".format(rate))
+            t.add_row(k, f"{cur[k]:,}", f"{rate:,.0f}")
         return t
 
     prev, last = None, time.monotonic()

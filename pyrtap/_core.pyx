@@ -11,10 +11,12 @@ cimport numpy as cnp
 
 from cpython.buffer cimport PyBuffer_FillInfo
 from cpython.mem cimport PyMem_Malloc, PyMem_Calloc, PyMem_Free
-from libc.errno cimport errno, ENOENT, EINVAL, EOVERFLOW, EAGAIN, ENOMEM, EBADFD, ENOBUFS, ENODEV
+from libc.errno cimport (errno, ENOENT, EINVAL, EOVERFLOW, EAGAIN, ENOMEM, EBADFD, ENOBUFS, ENODEV,
+                         EINTR)
 from libc.stdlib cimport malloc, free
 from libc.stdint cimport uint8_t, uint16_t, uint32_t, uint64_t, uintptr_t, int32_t
 from libc.string cimport memset, memcpy
+from posix.fcntl cimport O_CLOEXEC
 from posix.mman cimport (mmap, munmap, PROT_READ, PROT_WRITE, MAP_SHARED, MAP_PRIVATE,
                          MAP_ANONYMOUS, MAP_POPULATE, MAP_FAILED)
 from posix.uio cimport iovec, readv, writev, RWF_NOWAIT

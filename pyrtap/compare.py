@@ -49,7 +49,6 @@ import json
 import os
 import platform
 import resource
-import secrets
 import shutil
 import signal
 import socket
@@ -233,12 +232,10 @@ class Session:
 
     @staticmethod
     def _token() -> str:
-        existing = set(os.listdir("/sys/class/net"))
-        for _ in range(100):
-            tok = secrets.token_hex(2)
-            if not any(n.startswith(IFACE_PREFIX + tok) for n in existing):
-                return tok
-        raise BenchError("cannot find an unused interface name prefix")
+        tok = tcpfwd.unused_token(IFACE_PREFIX)
+        if tok is None:
+            raise BenchError("cannot find an unused interface name prefix")
+        return tok
 
     def iface(self, role: str) -> str:
         name = "%s%s%s" % (IFACE_PREFIX, self.token, role)
@@ -532,7 +529,7 @@ def _raw_slices(fn, seconds: float, tick) -> tuple[list, float]:
         if left <= 0:
             break
         r = fn(min(0.1, left))
-        totals = list(r) if totals is None else [x + y for x, y in zip(totals, r)]
+        totals = list(r) if totals is None else [x + y for x, y in zip(totals, r, strict=True)]
         tick(clock() - t0)
     return totals, clock() - t0
 
@@ -728,7 +725,7 @@ def run(plan: Plan, progress=None) -> dict:
     try:
         if cases:
             session.open()
-        for w, size, kind, variant in cases:       # everything exists before the first run
+        for _w, size, kind, variant in cases:       # everything exists before the first run
             check_interrupt()
             session.add(kind, variant)
             if kind in ("net_tap", "net_rtap"):
@@ -804,11 +801,14 @@ def run(plan: Plan, progress=None) -> dict:
         if progress is not None:
             tcp_task = progress.add_task("tcp", total=len(plan.tcp_rows))
 
-        def row_started(key, n=[0]):
+        rows_started = 0
+
+        def row_started(key):
+            nonlocal rows_started
             if progress is not None:
-                progress.update(tcp_task, completed=n[0], description="tcp      %-16s" % key)
+                progress.update(tcp_task, completed=rows_started, description="tcp      %-16s" % key)
                 progress.refresh()
-            n[0] += 1
+            rows_started += 1
 
         tcp_records, tcp_problems = tcpfwd.run_rows(list(plan.tcp_rows), plan.tcp_time,
                                                     check_interrupt, row_started)
@@ -939,28 +939,35 @@ def build_parser(prog: str = "python -m pyrtap.compare", **defaults) -> argparse
     d.update(defaults)
     p = argparse.ArgumentParser(prog=prog, description=__doc__.split("\n\n")[0],
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--seconds", type=float, default=d["seconds"], help="length of each timed run (default %(default)s)")
-    p.add_argument("--warmup", type=float, default=d["warmup"], help="untimed run before each (default %(default)s s)")
-    p.add_argument("--repeat", type=int, default=d["repeat"], help="runs per case; the median is reported (default %(default)s)")
-    p.add_argument("--sizes", type=_csv(int), default=d["sizes"], help="frame sizes in bytes (default 64,1500)")
-    p.add_argument("--workloads", type=_csv(allowed=WORKLOADS), default=d["workloads"], help="from %s (default %%(default)s)" % ",".join(WORKLOADS))
+    p.add_argument("--seconds", type=float, default=d["seconds"],
+                   help="length of each timed run (default %(default)s)")
+    p.add_argument("--warmup", type=float, default=d["warmup"],
+                   help="untimed run before each (default %(default)s s)")
+    p.add_argument("--repeat", type=int, default=d["repeat"],
+                   help="runs per case; the median is reported (default %(default)s)")
+    p.add_argument("--sizes", type=_csv(int), default=d["sizes"],
+                   help="frame sizes in bytes (default 64,1500)")
+    p.add_argument("--workloads", type=_csv(allowed=WORKLOADS), default=d["workloads"],
+                   help="from %s (default %%(default)s)" % ",".join(WORKLOADS))
     p.add_argument("--impls", type=_csv(allowed=IMPLS), default=d["impls"],
                    help="implementations, from %s (default %s)" % (",".join(IMPLS), ",".join(d["impls"])))
     p.add_argument("--presets", type=_csv(allowed=ALL_PRESETS), default=d["presets"],
                    help="net_rtap variants given as uring= presets only, from %s" % ",".join(ALL_PRESETS))
     p.add_argument("--rtap", default=d.get("rtap"), metavar="'DEVARGS;DEVARGS'",
-                   help="net_rtap variants as devargs, ';'-separated, e.g. 'uring=defer;uring=defer,rx=multishot' "
-                        "(default '%s')" % ";".join(DEFAULT_RTAP))
+                   help="net_rtap variants as devargs, ';'-separated, "
+                        "e.g. 'uring=defer;uring=defer,rx=multishot' (default '%s')" % ";".join(DEFAULT_RTAP))
     p.add_argument("--burst", type=int, default=d["burst"], help="burst size (default %(default)s)")
     p.add_argument("--raw-burst", type=int, default=d["raw_burst"],
                    help="writes per read-drain in the raw loopback (default: --burst)")
-    p.add_argument("--nb-desc", type=int, default=d["nb_desc"], help="ring size per queue, 0 = driver default")
+    p.add_argument("--nb-desc", type=int, default=d["nb_desc"],
+                   help="ring size per queue, 0 = driver default")
     p.add_argument("--tcp-rows", type=_csv(allowed=tcpfwd.ALL_ROWS), default=d["tcp_rows"],
                    help="rows of the tcp workload, from %s (default %s)" % (
                        ",".join(tcpfwd.ALL_ROWS), ",".join(d["tcp_rows"])))
     p.add_argument("--tcp-time", type=float, default=d["tcp_time"],
                    help="iperf3 seconds per tcp row (default %(default)s)")
-    p.add_argument("--json", default=d["json"], metavar="PATH", help="raw results (default %(default)s; '' for none)")
+    p.add_argument("--json", default=d["json"], metavar="PATH",
+                   help="raw results (default %(default)s; '' for none)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     return p
 

@@ -17,7 +17,7 @@ from . import ethdev_api as eth
 from . import events, lcore, mempool
 from .drivers import driver_for
 
-log = logging.getLogger("pyrtap")
+log = logging.getLogger(__name__)  # pyrtap.<module>, listed in docs/api.md#loggers
 
 
 class _EalState:
@@ -88,7 +88,8 @@ def rte_dev_probe(devargs: str) -> int:
     try:
         ops = driver(name, args)
     except KeyError as e:
-        log.error("%s: unknown devargs key %r (accepted: %s)", name, e.args[0], ", ".join(driver.devargs_keys))
+        log.error("%s: unknown devargs key %r (accepted: %s)", name, e.args[0],
+                  ", ".join(driver.devargs_keys))
         return -errno.EINVAL
     except ValueError as e:
         log.error("%s: %s", name, e)

@@ -7,21 +7,21 @@ table and queue objects; the burst calls go straight to the Cython fast-path tab
 from __future__ import annotations
 
 import errno
-import operator
 import logging
+import operator
 
-from . import _core, events
+from . import _core, ethdev_types, events
+from ._core import rte_eth_rx_burst, rte_eth_tx_burst
 from .cycles import rte_get_timer_cycles
 from .ethdev_driver import ENOTSUP, EthDev
-from .ethdev_types import *  # noqa: F401,F403  (the structures are part of this API)
+from .ethdev_types import *  # noqa: F403  (the structures are part of this API: __all__ below)
 from .ethdev_types import (
     RTE_ETH_ALL, RTE_ETH_LINK_AUTONEG, RTE_ETH_LINK_DOWN, RTE_ETH_LINK_FULL_DUPLEX,
     RTE_ETH_SPEED_NUM_NONE, RTE_ETH_SPEED_NUM_UNKNOWN, RTE_MAX_ETHPORTS, RTE_MAX_QUEUES_PER_PORT,
-    rte_eth_conf, rte_eth_dev_info, rte_eth_stats,
+    rte_eth_conf, rte_eth_dev_info, rte_eth_rxconf, rte_eth_stats, rte_eth_txconf,
 )
-from ._core import rte_eth_rx_burst, rte_eth_tx_burst  # noqa: F401
 
-log = logging.getLogger("pyrtap")
+log = logging.getLogger(__name__)  # pyrtap.<module>, listed in docs/api.md#loggers
 
 _ports: list[EthDev | None] = [None] * RTE_MAX_ETHPORTS
 
@@ -184,7 +184,8 @@ def _check_conf_args(dev: EthDev, what: str, socket_id, qconf, conf_type) -> int
     right rte_eth_*conf: anything else was accepted silently."""
     sid = _index(socket_id)
     if sid is None or sid < -1:
-        log.error("port %d: %s queue socket_id %r is not a NUMA node or SOCKET_ID_ANY", dev.port_id, what, socket_id)
+        log.error("port %d: %s queue socket_id %r is not a NUMA node or SOCKET_ID_ANY",
+                  dev.port_id, what, socket_id)
         return -errno.EINVAL
     if qconf is not None and not isinstance(qconf, conf_type):
         log.error("port %d: %s queue conf must be None or %s, not %s", dev.port_id, what,
@@ -772,4 +773,26 @@ def rte_eth_dev_rx_intr_ctl_q_get_fd(port_id: int, queue_id: int) -> int:
     return _rx_intr(port_id, queue_id, "rx_queue_intr_fd")
 
 
-__all__ = [n for n in dir() if n.startswith(("rte_", "RTE_"))] + ["ENOTSUP"]
+# The calls, then the structures and constants they take (the literal list and `+=` of
+# another module's __all__ are the forms static analysers follow).
+__all__ = [
+    "ENOTSUP", "rte_eth_rx_burst", "rte_eth_tx_burst", "rte_eth_dev_is_valid_port",
+    "rte_eth_dev_count_avail", "RTE_ETH_FOREACH_DEV", "rte_eth_dev_get_port_by_name",
+    "rte_eth_dev_get_name_by_port", "rte_eth_dev_configure", "rte_eth_rx_queue_setup",
+    "rte_eth_tx_queue_setup", "rte_eth_dev_start", "rte_eth_dev_stop", "rte_eth_dev_close",
+    "rte_eth_dev_reset", "rte_eth_dev_info_get", "rte_eth_link_get", "rte_eth_link_get_nowait",
+    "rte_eth_dev_set_link_up", "rte_eth_dev_set_link_down", "rte_eth_promiscuous_enable",
+    "rte_eth_promiscuous_disable", "rte_eth_promiscuous_get", "rte_eth_allmulticast_enable",
+    "rte_eth_allmulticast_disable", "rte_eth_allmulticast_get", "rte_eth_macaddr_get",
+    "rte_eth_dev_default_mac_addr_set", "rte_eth_dev_get_mtu", "rte_eth_dev_set_mtu",
+    "rte_eth_dev_adjust_nb_rx_tx_desc", "rte_eth_dev_socket_id", "rte_eth_dev_set_ptypes",
+    "rte_eth_link_speed_to_str", "rte_eth_link_to_str", "rte_eth_read_clock",
+    "rte_eth_rxtx_callback", "rte_eth_add_rx_callback", "rte_eth_add_first_rx_callback",
+    "rte_eth_add_tx_callback", "rte_eth_remove_rx_callback", "rte_eth_remove_tx_callback",
+    "rte_eth_stats_get", "rte_eth_stats_reset", "rte_eth_xstats_get_names", "rte_eth_xstats_get",
+    "rte_eth_xstats_get_by_id", "rte_eth_xstats_get_names_by_id", "rte_eth_xstats_get_id_by_name",
+    "rte_eth_xstats_reset", "rte_eth_dev_callback_register", "rte_eth_dev_callback_unregister",
+    "rte_eth_dev_rx_intr_enable", "rte_eth_dev_rx_intr_disable",
+    "rte_eth_dev_rx_intr_ctl_q_get_fd",
+]
+__all__ += ethdev_types.__all__

@@ -20,7 +20,7 @@ class EthDev:
     """One port's generic state."""
     port_id: int
     name: str
-    ops: "EthDevOps"
+    ops: EthDevOps
     configured: bool = False
     started: bool = False
     nb_rx_queues: int = 0

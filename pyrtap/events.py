@@ -37,7 +37,7 @@ from .ethdev_types import (
     RTE_ETH_LINK_DOWN, RTE_ETH_LINK_UP, rte_eth_link,
 )
 
-log = logging.getLogger("pyrtap")
+log = logging.getLogger(__name__)  # pyrtap.<module>, listed in docs/api.md#loggers
 
 RTMGRP_LINK = 1
 RTM_NEWLINK = 16
@@ -64,8 +64,12 @@ _cb_lock = threading.RLock()
 _callbacks: list[_Callback] = []
 
 
+def _valid_callback(event: int, fn) -> bool:
+    return callable(fn) and isinstance(event, int) and 0 <= event < RTE_ETH_EVENT_MAX
+
+
 def callback_register(port_id: int, event: int, fn, arg) -> int:
-    if not callable(fn) or not isinstance(event, int) or not 0 <= event < RTE_ETH_EVENT_MAX:
+    if not _valid_callback(event, fn):
         return -errno.EINVAL
     with _cb_lock:
         for cb in _callbacks:
@@ -76,7 +80,7 @@ def callback_register(port_id: int, event: int, fn, arg) -> int:
 
 
 def callback_unregister(port_id: int, event: int, fn, arg) -> int:
-    if not callable(fn) or not isinstance(event, int) or not 0 <= event < RTE_ETH_EVENT_MAX:
+    if not _valid_callback(event, fn):
         return -errno.EINVAL
     with _cb_lock:
         for cb in _callbacks:
@@ -471,7 +475,7 @@ async def wait_readable(fd: int, timeout: float | None = None) -> bool:
             return await fut
         try:
             return await asyncio.wait_for(fut, timeout)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             return False
     finally:
         loop.remove_reader(fd)

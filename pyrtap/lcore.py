@@ -24,9 +24,9 @@ import errno
 import logging
 import os
 import threading
-from typing import Callable, Iterator
+from collections.abc import Callable, Iterator
 
-log = logging.getLogger("pyrtap")
+log = logging.getLogger(__name__)  # pyrtap.<module>, listed in docs/api.md#loggers
 
 RTE_MAX_LCORE = 128
 LCORE_ID_ANY = 0xFFFFFFFF
@@ -241,8 +241,8 @@ def rte_get_next_lcore(i: int, skip_main: int, wrap: int) -> int:
     ``i = -1`` starts from the first; ``skip_main`` leaves the main lcore out; ``wrap``
     goes round to the start.
     """
-    ids = sorted(l for l in _state.cpus if not (skip_main and l == _state.main))
-    after = [l for l in ids if l > i]
+    ids = sorted(c for c in _state.cpus if not (skip_main and c == _state.main))
+    after = [c for c in ids if c > i]
     if after:
         return after[0]
     if wrap and ids:
@@ -257,7 +257,7 @@ def RTE_LCORE_FOREACH() -> Iterator[int]:
 
 def RTE_LCORE_FOREACH_WORKER() -> Iterator[int]:
     """Every enabled lcore id but the main one (``RTE_LCORE_FOREACH_WORKER``)."""
-    return iter(sorted(l for l in _state.cpus if l != _state.main))
+    return iter(sorted(c for c in _state.cpus if c != _state.main))
 
 
 def rte_lcore_to_socket_id(lcore_id: int) -> int:

@@ -3,7 +3,7 @@
 The calls are implemented in the Cython core (``pyrtap._core``) and re-exported here;
 an ``Mbuf`` is a handle on metadata that lives in its pool's shared memory.
 """
-from ._core import (  # noqa: F401  (re-exported API)
+from ._core import (  # re-exported: see __all__
     Mbuf,
     MbufBurst,
     rte_mbuf_refcnt_read,
@@ -119,6 +119,34 @@ def rte_pktmbuf_lastseg(m: Mbuf) -> Mbuf:
 
 
 # Everything public: the calls, Mbuf/MbufBurst, and every RTE_MBUF_* constant above.
-__all__ = ["Mbuf", "MbufBurst", "RTE_MBUF_DIRECT", "rte_pktmbuf_is_contiguous", "rte_pktmbuf_lastseg"] + [
-    n for n in list(globals()) if n.startswith(("rte_mbuf_", "rte_mempool_", "rte_pktmbuf_", "RTE_MBUF_"))
-    and n not in ("rte_pktmbuf_is_contiguous", "rte_pktmbuf_lastseg", "RTE_MBUF_DIRECT")]
+__all__ = [
+    "Mbuf", "MbufBurst", "rte_mbuf_refcnt_read", "rte_mbuf_refcnt_set", "rte_mbuf_refcnt_update",
+    "rte_mempool_get", "rte_mempool_put", "rte_pktmbuf_adj", "rte_pktmbuf_alloc",
+    "rte_pktmbuf_alloc_bulk", "rte_pktmbuf_append", "rte_pktmbuf_chain", "rte_pktmbuf_clone",
+    "rte_pktmbuf_copy", "rte_pktmbuf_data_len", "rte_pktmbuf_free", "rte_pktmbuf_free_bulk",
+    "rte_pktmbuf_free_seg", "rte_pktmbuf_headroom", "rte_pktmbuf_mtod", "rte_pktmbuf_mtod_offset",
+    "rte_pktmbuf_pkt_len", "rte_pktmbuf_prepend", "rte_pktmbuf_read", "rte_pktmbuf_refcnt_update",
+    "rte_pktmbuf_tailroom", "rte_pktmbuf_trim", "RTE_MBUF_PORT_INVALID", "RTE_MBUF_MAX_NB_SEGS",
+    "RTE_MBUF_F_RX_VLAN", "RTE_MBUF_F_RX_RSS_HASH", "RTE_MBUF_F_RX_FDIR",
+    "RTE_MBUF_F_RX_L4_CKSUM_BAD", "RTE_MBUF_F_RX_IP_CKSUM_BAD", "RTE_MBUF_F_RX_OUTER_IP_CKSUM_BAD",
+    "RTE_MBUF_F_RX_VLAN_STRIPPED", "RTE_MBUF_F_RX_IP_CKSUM_GOOD", "RTE_MBUF_F_RX_L4_CKSUM_GOOD",
+    "RTE_MBUF_F_RX_IP_CKSUM_UNKNOWN", "RTE_MBUF_F_RX_IP_CKSUM_NONE", "RTE_MBUF_F_RX_IP_CKSUM_MASK",
+    "RTE_MBUF_F_RX_L4_CKSUM_UNKNOWN", "RTE_MBUF_F_RX_L4_CKSUM_NONE", "RTE_MBUF_F_RX_L4_CKSUM_MASK",
+    "RTE_MBUF_F_RX_IEEE1588_PTP", "RTE_MBUF_F_RX_IEEE1588_TMST", "RTE_MBUF_F_RX_FDIR_ID",
+    "RTE_MBUF_F_RX_FDIR_FLX", "RTE_MBUF_F_RX_QINQ_STRIPPED", "RTE_MBUF_F_RX_LRO",
+    "RTE_MBUF_F_RX_SEC_OFFLOAD", "RTE_MBUF_F_RX_SEC_OFFLOAD_FAILED", "RTE_MBUF_F_RX_QINQ",
+    "RTE_MBUF_F_RX_OUTER_L4_CKSUM_BAD", "RTE_MBUF_F_RX_OUTER_L4_CKSUM_GOOD",
+    "RTE_MBUF_F_RX_OUTER_L4_CKSUM_UNKNOWN", "RTE_MBUF_F_RX_OUTER_L4_CKSUM_INVALID",
+    "RTE_MBUF_F_RX_OUTER_L4_CKSUM_MASK", "RTE_MBUF_F_TX_OUTER_UDP_CKSUM", "RTE_MBUF_F_TX_UDP_SEG",
+    "RTE_MBUF_F_TX_SEC_OFFLOAD", "RTE_MBUF_F_TX_MACSEC", "RTE_MBUF_F_TX_TUNNEL_VXLAN",
+    "RTE_MBUF_F_TX_TUNNEL_GRE", "RTE_MBUF_F_TX_TUNNEL_IPIP", "RTE_MBUF_F_TX_TUNNEL_GENEVE",
+    "RTE_MBUF_F_TX_TUNNEL_MPLSINUDP", "RTE_MBUF_F_TX_TUNNEL_VXLAN_GPE", "RTE_MBUF_F_TX_TUNNEL_GTP",
+    "RTE_MBUF_F_TX_TUNNEL_ESP", "RTE_MBUF_F_TX_TUNNEL_IP", "RTE_MBUF_F_TX_TUNNEL_UDP",
+    "RTE_MBUF_F_TX_TUNNEL_MASK", "RTE_MBUF_F_TX_QINQ", "RTE_MBUF_F_TX_TCP_SEG",
+    "RTE_MBUF_F_TX_IEEE1588_TMST", "RTE_MBUF_F_TX_L4_NO_CKSUM", "RTE_MBUF_F_TX_TCP_CKSUM",
+    "RTE_MBUF_F_TX_SCTP_CKSUM", "RTE_MBUF_F_TX_UDP_CKSUM", "RTE_MBUF_F_TX_L4_MASK",
+    "RTE_MBUF_F_TX_IP_CKSUM", "RTE_MBUF_F_TX_IPV4", "RTE_MBUF_F_TX_IPV6", "RTE_MBUF_F_TX_VLAN",
+    "RTE_MBUF_F_TX_OUTER_IP_CKSUM", "RTE_MBUF_F_TX_OUTER_IPV4", "RTE_MBUF_F_TX_OUTER_IPV6",
+    "RTE_MBUF_F_EXTERNAL", "RTE_MBUF_F_INDIRECT", "rte_pktmbuf_is_contiguous", "RTE_MBUF_DIRECT",
+    "rte_pktmbuf_lastseg",
+]

@@ -15,9 +15,9 @@ import os
 import numpy as np
 
 from . import _core
-from ._core import Mempool, rte_errno  # noqa: F401  (re-exported)
+from ._core import Mempool, rte_errno  # re-exported: see __all__
 
-log = logging.getLogger("pyrtap")
+log = logging.getLogger(__name__)  # pyrtap.<module>, listed in docs/api.md#loggers
 
 RTE_PKTMBUF_HEADROOM = _core.C_LIMITS["RTE_PKTMBUF_HEADROOM"]     # defined once, in the core
 RTE_MBUF_DEFAULT_DATAROOM = 2048
@@ -106,7 +106,8 @@ def rte_pktmbuf_pool_create(name: str, n: int, cache_size: int, priv_size: int,
         _fail(e.errno if isinstance(e, OSError) and e.errno else errno.ENOMEM, "pool %r: %s", name, e)
         return None
     # Read-only: the metadata changes only through the checked calls and setters.
-    mp.meta = np.frombuffer(_core._ReadOnlyMapping(mp.mapping), dtype=MBUF_DTYPE, count=n, offset=_core._pool_layout(n, priv_size, data_room_size)[0])
+    mp.meta = np.frombuffer(_core._ReadOnlyMapping(mp.mapping), dtype=MBUF_DTYPE, count=n,
+                            offset=_core._pool_layout(n, priv_size, data_room_size)[0])
     _pools[name] = mp
     return mp
 

@@ -19,8 +19,7 @@ The C implementation is pyrtap/core/net.pxi; the numbers are pyrtap/includes/rte
 """
 import numpy as np
 
-from ._core import (  # noqa: F401  (re-exported API)
-    C_CONSTANTS as _C_CONSTANTS,
+from ._core import (  # re-exported: see __all__
     rte_eth_tx_prepare,
     rte_ipv4_cksum,
     rte_ipv4_phdr_cksum,
@@ -84,7 +83,9 @@ rte_tcp_hdr = np.dtype([
     ("src_port", ">u2"), ("dst_port", ">u2"), ("sent_seq", ">u4"), ("recv_ack", ">u4"),
     ("data_off", "u1"), ("tcp_flags", "u1"), ("rx_win", ">u2"), ("cksum", ">u2"), ("tcp_urp", ">u2"),
 ])
-rte_udp_hdr = np.dtype([("src_port", ">u2"), ("dst_port", ">u2"), ("dgram_len", ">u2"), ("dgram_cksum", ">u2")])
+rte_udp_hdr = np.dtype([
+    ("src_port", ">u2"), ("dst_port", ">u2"), ("dgram_len", ">u2"), ("dgram_cksum", ">u2"),
+])
 
 assert (rte_ether_hdr.itemsize, rte_vlan_hdr.itemsize, rte_ipv4_hdr.itemsize, rte_ipv6_hdr.itemsize,
         rte_tcp_hdr.itemsize, rte_udp_hdr.itemsize) == (14, 4, 20, 40, 20, 8)
@@ -202,12 +203,36 @@ PYRTAP_TX_OL_SUPPORTED = (RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IPV6 | RTE_MBUF_F_T
                           | RTE_MBUF_F_TX_TCP_CKSUM | RTE_MBUF_F_TX_UDP_CKSUM | RTE_MBUF_F_TX_TCP_SEG
                           | RTE_MBUF_F_TX_OUTER_IPV4 | RTE_MBUF_F_TX_OUTER_IPV6)
 
-__all__ = sorted(
-    [n for n in dir() if n.startswith(("RTE_PTYPE_", "RTE_ETHER_", "RTE_IPV4_", "IPPROTO_"))]
-    + ["PYRTAP_TX_OL_SUPPORTED", "rte_ether_hdr", "rte_vlan_hdr", "rte_ipv4_hdr", "rte_ipv6_hdr",
-       "rte_tcp_hdr", "rte_udp_hdr", "rte_net_hdr_lens", "rte_get_ptype_name",
-       "rte_net_get_ptype", "rte_eth_tx_prepare", "rx_offloads_to_tx", "rte_ipv4_cksum",
-       "rte_ipv4_phdr_cksum", "rte_ipv6_phdr_cksum", "rte_ipv4_udptcp_cksum", "rte_ipv6_udptcp_cksum",
-       "rte_ipv4_udptcp_cksum_verify", "rte_ipv6_udptcp_cksum_verify", "rte_raw_cksum",
-       "rte_raw_cksum_mbuf", "rte_net_l4_cksum_check"]
-)
+__all__ = [
+    "rte_eth_tx_prepare", "rte_ipv4_cksum", "rte_ipv4_phdr_cksum", "rte_ipv4_udptcp_cksum",
+    "rte_ipv4_udptcp_cksum_verify", "rte_ipv6_phdr_cksum", "rte_ipv6_udptcp_cksum",
+    "rte_ipv6_udptcp_cksum_verify", "rte_net_get_ptype", "rte_net_l4_cksum_check", "rte_raw_cksum",
+    "rte_raw_cksum_mbuf", "rx_offloads_to_tx", "RTE_ETHER_ADDR_LEN", "RTE_ETHER_HDR_LEN",
+    "RTE_ETHER_TYPE_IPV4", "RTE_ETHER_TYPE_ARP", "RTE_ETHER_TYPE_VLAN", "RTE_ETHER_TYPE_IPV6",
+    "RTE_ETHER_TYPE_QINQ", "IPPROTO_HOPOPTS", "IPPROTO_ICMP", "IPPROTO_IGMP", "IPPROTO_TCP",
+    "IPPROTO_UDP", "IPPROTO_ROUTING", "IPPROTO_FRAGMENT", "IPPROTO_ESP", "IPPROTO_AH",
+    "IPPROTO_ICMPV6", "IPPROTO_NONE", "IPPROTO_DSTOPTS", "IPPROTO_SCTP", "RTE_IPV4_HDR_DF_FLAG",
+    "RTE_IPV4_HDR_MF_FLAG", "RTE_IPV4_HDR_OFFSET_MASK", "RTE_IPV4_VHL_DEF", "rte_ether_hdr",
+    "rte_vlan_hdr", "rte_ipv4_hdr", "rte_ipv6_hdr", "rte_tcp_hdr", "rte_udp_hdr",
+    "rte_net_hdr_lens", "RTE_PTYPE_UNKNOWN", "RTE_PTYPE_L2_ETHER", "RTE_PTYPE_L2_ETHER_TIMESYNC",
+    "RTE_PTYPE_L2_ETHER_ARP", "RTE_PTYPE_L2_ETHER_LLDP", "RTE_PTYPE_L2_ETHER_NSH",
+    "RTE_PTYPE_L2_ETHER_VLAN", "RTE_PTYPE_L2_ETHER_QINQ", "RTE_PTYPE_L2_ETHER_PPPOE",
+    "RTE_PTYPE_L2_ETHER_FCOE", "RTE_PTYPE_L2_ETHER_MPLS", "RTE_PTYPE_L2_MASK", "RTE_PTYPE_L3_IPV4",
+    "RTE_PTYPE_L3_IPV4_EXT", "RTE_PTYPE_L3_IPV6", "RTE_PTYPE_L3_IPV4_EXT_UNKNOWN",
+    "RTE_PTYPE_L3_IPV6_EXT", "RTE_PTYPE_L3_IPV6_EXT_UNKNOWN", "RTE_PTYPE_L3_MASK",
+    "RTE_PTYPE_L4_TCP", "RTE_PTYPE_L4_UDP", "RTE_PTYPE_L4_FRAG", "RTE_PTYPE_L4_SCTP",
+    "RTE_PTYPE_L4_ICMP", "RTE_PTYPE_L4_NONFRAG", "RTE_PTYPE_L4_IGMP", "RTE_PTYPE_L4_ESP",
+    "RTE_PTYPE_L4_MASK", "RTE_PTYPE_TUNNEL_IP", "RTE_PTYPE_TUNNEL_GRE", "RTE_PTYPE_TUNNEL_VXLAN",
+    "RTE_PTYPE_TUNNEL_NVGRE", "RTE_PTYPE_TUNNEL_GENEVE", "RTE_PTYPE_TUNNEL_GRENAT",
+    "RTE_PTYPE_TUNNEL_GTPC", "RTE_PTYPE_TUNNEL_GTPU", "RTE_PTYPE_TUNNEL_ESP",
+    "RTE_PTYPE_TUNNEL_L2TP", "RTE_PTYPE_TUNNEL_VXLAN_GPE", "RTE_PTYPE_TUNNEL_MPLS_IN_GRE",
+    "RTE_PTYPE_TUNNEL_MPLS_IN_UDP", "RTE_PTYPE_TUNNEL_MASK", "RTE_PTYPE_INNER_L2_ETHER",
+    "RTE_PTYPE_INNER_L2_ETHER_VLAN", "RTE_PTYPE_INNER_L2_ETHER_QINQ", "RTE_PTYPE_INNER_L2_MASK",
+    "RTE_PTYPE_INNER_L3_IPV4", "RTE_PTYPE_INNER_L3_IPV4_EXT", "RTE_PTYPE_INNER_L3_IPV6",
+    "RTE_PTYPE_INNER_L3_IPV4_EXT_UNKNOWN", "RTE_PTYPE_INNER_L3_IPV6_EXT",
+    "RTE_PTYPE_INNER_L3_IPV6_EXT_UNKNOWN", "RTE_PTYPE_INNER_L3_MASK", "RTE_PTYPE_INNER_L4_TCP",
+    "RTE_PTYPE_INNER_L4_UDP", "RTE_PTYPE_INNER_L4_FRAG", "RTE_PTYPE_INNER_L4_SCTP",
+    "RTE_PTYPE_INNER_L4_ICMP", "RTE_PTYPE_INNER_L4_NONFRAG", "RTE_PTYPE_INNER_L4_ESP",
+    "RTE_PTYPE_INNER_L4_MASK", "RTE_PTYPE_ALL_MASK", "rte_get_ptype_name",
+    "PYRTAP_TX_OL_SUPPORTED",
+]

@@ -256,6 +256,14 @@ def _ifindex(ifindex) -> int:
     return idx
 
 
+def _is_ifname(name) -> bool:
+    """True for a possible interface name: 1..15 bytes, no NUL (TypeError if not str)."""
+    if not isinstance(name, str):
+        raise TypeError(f"name must be str, not {type(name).__name__}")
+    raw = name.encode()
+    return bool(raw) and len(raw) < IFNAMSIZ and b"\0" not in raw
+
+
 def _get_msg(ipr, idx):
     msgs = ipr.link("get", index=idx, ext_mask=_RTEXT_FILTER_SKIP_STATS)
     if not msgs:  # not expected: the kernel answers with a message or errno
@@ -350,10 +358,7 @@ def ifindex_of(name: str) -> int | None:
     (empty, longer than 15 bytes, containing NUL) give None.  Other kernel
     errors raise OSError.
     """
-    if not isinstance(name, str):
-        raise TypeError(f"name must be str, not {type(name).__name__}")
-    raw = name.encode()
-    if not raw or len(raw) >= IFNAMSIZ or b"\0" in raw:
+    if not _is_ifname(name):
         return None
 
     def fn(ipr):
@@ -512,10 +517,7 @@ def set_name(ifindex: int, name: str) -> None:
     rename an interface that is up (EBUSY).
     """
     idx = _ifindex(ifindex)
-    if not isinstance(name, str):
-        raise TypeError(f"name must be str, not {type(name).__name__}")
-    raw = name.encode()
-    if not raw or len(raw) >= IFNAMSIZ or b"\0" in raw:
+    if not _is_ifname(name):
         # Checked here because the kernel's answer for an over-long name is
         # ERANGE from attribute policy validation, which is less helpful.
         raise OSError(

@@ -25,9 +25,10 @@ class PortError(OSError):
     """A port operation failed; ``errno`` is the positive errno DPDK returned negated."""
 
 
-def _check(rc: int, what: str, port: "Port") -> int:
+def _check(rc: int, what: str, port: Port) -> int:
     if rc < 0:
-        raise PortError(-rc, "port %d (%s): %s failed: %s" % (port.port_id, port.name, what, os.strerror(-rc)))
+        raise PortError(-rc, "port %d (%s): %s failed: %s"
+                        % (port.port_id, port.name, what, os.strerror(-rc)))
     return rc
 
 
@@ -41,7 +42,7 @@ class Port:
         self.name = eth.rte_eth_dev_get_name_by_port(port_id)
 
     @classmethod
-    def probe(cls, devargs: str) -> "Port":
+    def probe(cls, devargs: str) -> Port:
         """Create the vdev ``devargs`` (``rte_dev_probe``) and return its port."""
         rc = eal.rte_dev_probe(devargs)
         name = devargs.split(",", 1)[0]

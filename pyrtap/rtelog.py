@@ -1,4 +1,5 @@
-"""DPDK's logging (``rte_log.h``) and ``rte_strerror``, on Python's ``logging``: ``RTE_LOG(level, type, fmt, ...)``.
+"""DPDK's logging (``rte_log.h``) and ``rte_strerror``, on Python's ``logging``:
+``RTE_LOG(level, type, fmt, ...)``.
 
 Levels are DPDK's numbers (``RTE_LOG_EMERG`` 1 .. ``RTE_LOG_DEBUG`` 8) or their names
 without the prefix (``RTE_LOG("INFO", "USER1", ...)``, as the C macro pastes tokens);
@@ -9,7 +10,6 @@ types are ``RTE_LOGTYPE_*`` numbers or names. A type logs to the ``logging`` log
 from __future__ import annotations
 
 import logging
-import sys
 
 RTE_LOG_EMERG, RTE_LOG_ALERT, RTE_LOG_CRIT, RTE_LOG_ERR = 1, 2, 3, 4
 RTE_LOG_WARNING, RTE_LOG_NOTICE, RTE_LOG_INFO, RTE_LOG_DEBUG = 5, 6, 7, 8
@@ -76,4 +76,15 @@ def rte_strerror(errnum: int) -> str:
     return os.strerror(abs(errnum))
 
 
-__all__ = [n for n in list(globals()) if n.startswith(("RTE_LOG", "rte_"))]
+__all__ = [
+    "RTE_LOG_EMERG", "RTE_LOG_ALERT", "RTE_LOG_CRIT", "RTE_LOG_ERR", "RTE_LOG_WARNING",
+    "RTE_LOG_NOTICE", "RTE_LOG_INFO", "RTE_LOG_DEBUG", "RTE_LOG_MAX", "RTE_LOGTYPE_EAL",
+    "RTE_LOGTYPE_MALLOC", "RTE_LOGTYPE_RING", "RTE_LOGTYPE_MEMPOOL", "RTE_LOGTYPE_TIMER",
+    "RTE_LOGTYPE_PMD", "RTE_LOGTYPE_HASH", "RTE_LOGTYPE_LPM", "RTE_LOGTYPE_KNI", "RTE_LOGTYPE_ACL",
+    "RTE_LOGTYPE_POWER", "RTE_LOGTYPE_METER", "RTE_LOGTYPE_SCHED", "RTE_LOGTYPE_PORT",
+    "RTE_LOGTYPE_TABLE", "RTE_LOGTYPE_PIPELINE", "RTE_LOGTYPE_MBUF", "RTE_LOGTYPE_CRYPTODEV",
+    "RTE_LOGTYPE_EFD", "RTE_LOGTYPE_EVENTDEV", "RTE_LOGTYPE_GSO", "RTE_LOGTYPE_USER1",
+    "RTE_LOGTYPE_USER2", "RTE_LOGTYPE_USER3", "RTE_LOGTYPE_USER4", "RTE_LOGTYPE_USER5",
+    "RTE_LOGTYPE_USER6", "RTE_LOGTYPE_USER7", "RTE_LOGTYPE_USER8", "rte_log_set_global_level",
+    "rte_log_get_global_level", "rte_log", "RTE_LOG", "rte_strerror",
+]

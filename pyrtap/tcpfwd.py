@@ -80,7 +80,8 @@ ROWS = {r.key: r for r in (
     Row("raw/no-offload", "raw", offload=False, what="os.read/os.write, IFF_VNET_HDR, no TUNSETOFFLOAD"),
     Row("net_tap", "l2fwd", "net_tap", offload=False, what="examples/l2fwd.py, net_tap"),
     Row("net_rtap", "l2fwd", "net_rtap", offload=False, what="examples/l2fwd.py, net_rtap default devargs"),
-    Row("net_rtap/rx=prepost", "l2fwd", "net_rtap", "rx=prepost", offload=False, what="l2fwd, net_rtap rx=prepost"),
+    Row("net_rtap/rx=prepost", "l2fwd", "net_rtap", "rx=prepost", offload=False,
+        what="l2fwd, net_rtap rx=prepost"),
     Row("net_rtap/rx=batch", "l2fwd", "net_rtap", "rx=batch", offload=False, what="l2fwd, net_rtap rx=batch"),
     Row("net_rtap/rx=multishot", "l2fwd", "net_rtap", "rx=multishot", offload=False,
         what="l2fwd, net_rtap rx=multishot"),
@@ -121,6 +122,21 @@ PR_SET_PDEATHSIG = 1
 
 def _die_with_parent():  # preexec_fn: a forwarder never outlives the harness
     _libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+
+
+def unused_token(prefix: str) -> str | None:
+    """Four random hex digits that no interface or network namespace name starting with
+    ``prefix`` uses yet (None after 100 tries): the names a run creates are then its own."""
+    existing = set(os.listdir("/sys/class/net"))
+    try:
+        existing |= set(os.listdir("/var/run/netns"))
+    except OSError:
+        pass
+    for _ in range(100):
+        tok = secrets.token_hex(2)
+        if not any(n.startswith(prefix + tok) for n in existing):
+            return tok
+    return None
 
 
 def _ip(*args: str, check: bool = True) -> subprocess.CompletedProcess:
@@ -226,7 +242,8 @@ def forwarder_command(row: Row, a: str, b: str, token: str) -> tuple[list[str], 
         # testpmd's printf output is block-buffered into our pipe: stdbuf makes it line
         # buffered so "Press enter to exit" (forwarding has started) reaches us at once.
         stdbuf = shutil.which("stdbuf")
-        argv = ([stdbuf, "-oL"] if stdbuf else []) + [exe, "--no-huge", "-m", "512", "--no-pci", "--no-shconf", "--no-telemetry",
+        argv = ([stdbuf, "-oL"] if stdbuf else []) + [
+                exe, "--no-huge", "-m", "512", "--no-pci", "--no-shconf", "--no-telemetry",
                 "--file-prefix", PREFIX + token, "--log-level", "lib.eal:error",
                 "--vdev=net_tap0,iface=%s" % a, "--vdev=net_tap1,iface=%s" % b,
                 "--", "--forward-mode=io", "--auto-start", "--total-num-mbufs=16384",
@@ -352,16 +369,10 @@ class TcpSession:
 
     @staticmethod
     def _token() -> str:
-        existing = set(os.listdir("/sys/class/net"))
-        try:
-            existing |= set(os.listdir("/var/run/netns"))
-        except OSError:
-            pass
-        for _ in range(100):
-            tok = secrets.token_hex(2)
-            if not any(n.startswith(PREFIX + tok) for n in existing):
-                return tok
-        raise RowError("cannot find an unused name prefix")
+        tok = unused_token(PREFIX)
+        if tok is None:
+            raise RowError("cannot find an unused name prefix")
+        return tok
 
     def names(self) -> tuple[str, str, str, str]:
         """Fresh (iface A, iface B, ns1, ns2) for the next row: tf<tok><n>a, ...n1."""

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Create .venv (if missing), install the build deps and pyrtap in editable mode
-# with its test and bench extras, then check that the Cython core imports.
+# with its test, bench and lint extras (pytest; matplotlib; ruff and cython-lint for
+# `make lint`), then check that the Cython core imports.
 #
 # Normally run by `make setup` (via the .stamp-install rule, which decides when
 # a re-install is needed) after scripts/prereqs.sh. Safe to run by hand from
@@ -37,9 +38,9 @@ info "installing build dependencies (setuptools wheel Cython numpy)"
 # see changes to pyrtap/includes/*.h, and we only get here when a source changed.
 rm -f pyrtap/_core.c
 
-info "building and installing pyrtap (pip install -e '.[test,bench]')"
-"$VPY" -m pip install -q --no-build-isolation -e '.[test,bench]' \
-    || die "pip install -e '.[test,bench]' failed (see the compiler/pip output above)"
+info "building and installing pyrtap (pip install -e '.[test,bench,lint]')"
+"$VPY" -m pip install -q --no-build-isolation -e '.[test,bench,lint]' \
+    || die "pip install -e '.[test,bench,lint]' failed (see the compiler/pip output above)"
 
 "$VPY" -c 'import pyrtap._core' \
     || die "the package installed but 'import pyrtap._core' fails (see above)"

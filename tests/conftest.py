@@ -17,11 +17,15 @@ from __future__ import annotations
 
 import errno
 import gc
+import itertools
 import os
 import secrets
+import socket
+import subprocess
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 
@@ -148,7 +152,8 @@ def _probe_tun() -> str | None:
     try:
         fd = os.open(TUN_PATH, os.O_RDWR | os.O_CLOEXEC)
     except OSError as e:
-        hint = " (run the tests as root or with CAP_NET_ADMIN)" if e.errno in (errno.EACCES, errno.EPERM) else ""
+        denied = e.errno in (errno.EACCES, errno.EPERM)
+        hint = " (run the tests as root or with CAP_NET_ADMIN)" if denied else ""
         return f"{TUN_PATH} cannot be opened: {e.strerror}{hint}"
     os.close(fd)
     return None
@@ -206,18 +211,25 @@ def _free_checked(mp) -> None:
         rte.rte_mempool_free(mp)
 
 
-@pytest.fixture
-def pool(unique_name):
-    """A 256-mbuf pool of default buffers; every mbuf must be back at the end of the test."""
-    mp = rte.rte_pktmbuf_pool_create(unique_name("mp"), POOL_SIZE, 0, 0,
-                                     rte.RTE_MBUF_DEFAULT_BUF_SIZE, rte.SOCKET_ID_ANY)
+def _create_pool(n=POOL_SIZE, data_room=None, priv_size=0, cache_size=0):
+    if data_room is None:
+        data_room = rte.RTE_MBUF_DEFAULT_BUF_SIZE
+    mp = rte.rte_pktmbuf_pool_create(make_unique_name("mp"), n, cache_size, priv_size,
+                                     data_room, rte.SOCKET_ID_ANY)
     assert mp is not None, f"pool creation failed: errno {rte.rte_errno()}"
+    return mp
+
+
+@pytest.fixture
+def pool():
+    """A 256-mbuf pool of default buffers; every mbuf must be back at the end of the test."""
+    mp = _create_pool()
     yield mp
     _free_checked(mp)
 
 
 @pytest.fixture
-def make_pool(unique_name):
+def make_pool():
     """Factory ``make_pool(n=..., data_room=..., priv_size=..., cache_size=...)`` for extra pools.
 
     Each pool must have every mbuf back at the end of the test; all are freed.
@@ -225,11 +237,7 @@ def make_pool(unique_name):
     made = []
 
     def make(n=POOL_SIZE, data_room=None, priv_size=0, cache_size=0):
-        if data_room is None:
-            data_room = rte.RTE_MBUF_DEFAULT_BUF_SIZE
-        mp = rte.rte_pktmbuf_pool_create(unique_name("mp"), n, cache_size, priv_size,
-                                         data_room, rte.SOCKET_ID_ANY)
-        assert mp is not None, f"pool creation failed: errno {rte.rte_errno()}"
+        mp = _create_pool(n, data_room, priv_size, cache_size)
         made.append(mp)
         return mp
 
@@ -249,11 +257,6 @@ def make_pool(unique_name):
 #
 # Two more resource checks: ports left attached (removed, so their mbufs go back before
 # the pool check runs) and kernel interfaces, named by ``unique_name``, left behind.
-
-import itertools  # noqa: E402
-import socket  # noqa: E402
-import subprocess  # noqa: E402
-
 
 def _ports_snapshot() -> set[int]:
     return set(rte.RTE_ETH_FOREACH_DEV())

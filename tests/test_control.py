@@ -8,7 +8,6 @@ port ids, and the Pythonic ``Port`` wrapper's errors and context manager.
 from __future__ import annotations
 
 import errno
-import json
 import time
 
 import pytest
@@ -18,11 +17,6 @@ from helpers import ETH_P_TEST, PacketSocket, free_all, ip, link_exists, link_js
     mbuf_from, rx_poll, segments, setup_port
 
 ENODEV, EINVAL = errno.ENODEV, errno.EINVAL
-
-
-def link_d(iface: str) -> dict:
-    """``ip -j -d link show`` of ``iface`` (details: min/max MTU, promiscuity, allmulti)."""
-    return json.loads(ip("-j", "-d", "link", "show", "dev", iface).stdout)[0]
 
 
 def flags(iface: str) -> list[str]:
@@ -47,7 +41,7 @@ def mac_of(port: int) -> str:
 def test_dev_info(tap_port, driver, pool):
     info = rte.rte_eth_dev_info()
     assert rte.rte_eth_dev_info_get(tap_port.port, info) == 0
-    kernel = link_d(tap_port.iface)
+    kernel = link_json(tap_port.iface)
     assert info.driver_name == driver
     assert info.if_index == kernel["ifindex"]
     assert info.max_rx_queues == 128 and info.max_tx_queues == 128
@@ -137,10 +131,10 @@ def test_mode_api_to_kernel(tap_port, mode):
     assert get(tap_port.port) == 1
     # Enabling twice is one request, not two: one disable undoes it.
     assert enable(tap_port.port) == 0
-    assert link_d(tap_port.iface)[counter] == 1
+    assert link_json(tap_port.iface)[counter] == 1
     assert disable(tap_port.port) == 0
     assert flag not in flags(tap_port.iface)
-    assert link_d(tap_port.iface)[counter] == 0
+    assert link_json(tap_port.iface)[counter] == 0
     assert get(tap_port.port) == 0
 
 
@@ -239,26 +233,20 @@ def test_mtu_out_of_range(tap_port, bad):
     assert rte.rte_eth_dev_get_mtu(tap_port.port) == 1500
 
 
-def _test_frame(length: int, seed: int = 7) -> bytes:
-    return bytes.fromhex("ffffffffffff020000000001") + ETH_P_TEST.to_bytes(2, "big") \
-        + bytes((i * 13 + seed) & 0xFF for i in range(length - 14))
-
-
 def test_mtu_9000_on_started_port(variant, make_port, pool):
     """DPDK's rtap test: set_mtu(9000) on a started port with 2 KB mbufs succeeds, reaches
     the kernel, and from then on 9000-byte frames arrive whole as chains (every Rx mode)."""
     tp = make_port(*variant)
     setup_port(tp.port, pool, nb_rxd=16, nb_txd=16)
-    before = rte.rte_mempool_avail_count(pool)
     with PacketSocket(tp.iface) as s:
-        s.send(_test_frame(1000, 1))            # received with the old buffers
+        s.send(make_frame(1000, 1))            # received with the old buffers
         first, _ = rx_poll(tp.port, 0, 1)
     assert len(first) == 1 and first[0][1].nb_segs == 1
     free_all(m for _, m in first)
     assert rte.rte_eth_dev_set_mtu(tp.port, 9000) == 0
     assert link_json(tp.iface)["mtu"] == 9000
     assert rte.rte_eth_dev_get_mtu(tp.port) == 9000
-    frames = [_test_frame(9014, 3), _test_frame(60, 4), _test_frame(9014, 5)]
+    frames = [make_frame(9014, 3), make_frame(60, 4), make_frame(9014, 5)]
     with PacketSocket(tp.iface) as s:
         s.send_all(frames)
         pkts, _ = rx_poll(tp.port, 0, 3)
@@ -284,7 +272,7 @@ def test_mtu_beyond_64_segments_refused(tap_port, make_pool):
     setup_port(tap_port.port, small, nb_rxd=8, nb_txd=8)
     assert rte.rte_eth_dev_set_mtu(tap_port.port, 20000) == -EINVAL     # 79 segments
     assert rte.rte_eth_dev_get_mtu(tap_port.port) == 1500
-    frame = _test_frame(1500, 9)
+    frame = make_frame(1500, 9)
     with PacketSocket(tap_port.iface) as s:
         s.send(frame)
         pkts, _ = rx_poll(tap_port.port, 0, 1)

@@ -8,13 +8,20 @@
   ``RTE_MBUF_F_*`` (a name belongs to a family when it starts with its prefix).
   Only upper-case prefixes count as families: a function or class is documented by
   name, so a new ``rte_eth_*`` call cannot slip through a wildcard.
+* The package namespace is exactly its modules' ``__all__`` lists (each a literal list)
+  plus the names ``pyrtap/__init__.py`` imports by name: no module's own imports leak.
+* Each module logs on ``logging.getLogger(__name__)``, listed in docs/api.md.
 
-Both tests only read files and import pyrtap: no TAP, no root, well under a second.
+The tests only read files and import pyrtap: no TAP, no root, well under a second.
 """
 from __future__ import annotations
 
+import ast
+import importlib
+import inspect
 import re
 import subprocess
+import types
 from pathlib import Path
 
 import pytest
@@ -103,6 +110,27 @@ def test_every_public_name_is_documented():
                     pytrace=False)
 
 
+def test_every_module_logger_is_documented():
+    """Each pure-Python module that logs does so on its own logger,
+    ``logging.getLogger(__name__)``, and docs/api.md's logger table names it (rtelog's
+    ``pyrtap.<TYPE>`` loggers are documented as a family)."""
+    text = (DOCS / "api.md").read_text(encoding="utf-8")
+    seen = []
+    for path in sorted((ROOT / "pyrtap").rglob("*.py")):
+        module = ".".join(path.relative_to(ROOT).with_suffix("").parts)
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                    and node.func.attr == "getLogger"):
+                continue
+            if module == "pyrtap.rtelog":
+                continue
+            assert [ast.unparse(a) for a in node.args] == ["__name__"], \
+                f"{module}:{node.lineno}: log on logging.getLogger(__name__), not {ast.unparse(node)}"
+            assert f"| `{module}` |" in text, f"docs/api.md's logger table lacks `{module}`"
+            seen.append(module)
+    assert "pyrtap.ethdev_api" in seen, seen
+
+
 def test_the_docs_lead_to_the_api_reference():
     for page in ("README.md", "docs/index.md"):
         text = (ROOT / page).read_text(encoding="utf-8")
@@ -110,13 +138,73 @@ def test_the_docs_lead_to_the_api_reference():
             "%s does not link to the API reference (docs/api.md)" % page
 
 
+def _package_imports() -> tuple[list[str], set[str]]:
+    """(modules pyrtap/__init__.py star-imports, names it imports one by one)."""
+    tree = ast.parse((ROOT / "pyrtap" / "__init__.py").read_text(encoding="utf-8"))
+    star, named = [], set()
+    for node in tree.body:
+        if isinstance(node, ast.ImportFrom) and node.level == 1:
+            if [a.name for a in node.names] == ["*"]:
+                star.append(node.module)
+            else:
+                named |= {a.asname or a.name for a in node.names}
+    return star, named
+
+
+def _all_statements(module: types.ModuleType) -> list[ast.stmt]:
+    tree = ast.parse(inspect.getsource(module))
+    return [n for n in tree.body
+            if isinstance(n, (ast.Assign, ast.AugAssign))
+            and "__all__" in [t.id for t in (n.targets if isinstance(n, ast.Assign) else [n.target])
+                              if isinstance(t, ast.Name)]]
+
+
+def test_star_imported_modules_have_an_explicit_all():
+    """Each module pyrtap star-imports spells its ``__all__`` as a literal list (optionally
+    extended by another module's ``__all__``), the forms static analysers follow, and
+    exports only names it has, none of them a module, none twice."""
+    star, _ = _package_imports()
+    assert star, "pyrtap/__init__.py star-imports no module"
+    for name in star:
+        module = importlib.import_module("pyrtap." + name)
+        stmts = _all_statements(module)
+        assert stmts and isinstance(stmts[0], ast.Assign), f"pyrtap.{name} has no __all__ = [...]"
+        first = stmts[0].value
+        assert isinstance(first, ast.List) and all(
+            isinstance(e, ast.Constant) and isinstance(e.value, str) for e in first.elts), \
+            f"pyrtap.{name}.__all__ is not a literal list of strings"
+        for extra in stmts[1:]:
+            assert isinstance(extra, ast.AugAssign) and isinstance(extra.value, ast.Attribute) \
+                and extra.value.attr == "__all__", \
+                f"pyrtap.{name}: __all__ changed other than by += x.__all__"
+        exported = module.__all__
+        assert len(exported) == len(set(exported)), f"pyrtap.{name}.__all__ has duplicates"
+        missing = [n for n in exported if not hasattr(module, n)]
+        assert not missing, f"pyrtap.{name}.__all__ names what it lacks: {missing}"
+        modules = [n for n in exported if isinstance(getattr(module, n), types.ModuleType)]
+        assert not modules, f"pyrtap.{name}.__all__ exports modules: {modules}"
+
+
 def test_public_surface_has_no_stray_names():
     """``import pyrtap as rte`` exposes the API, not the modules' own imports, and the
     version is pyproject.toml's."""
-    import re
     import pyrtap
     stray = {"np", "os", "errno", "log", "logging", "operator", "annotations", "sys", "struct"}
     assert not stray & set(dir(pyrtap)), sorted(stray & set(dir(pyrtap)))
+    # Exactly the modules' __all__ and the names imported one by one, besides submodules.
+    star, named = _package_imports()
+    exported = set(named)
+    for name in star:
+        exported |= set(importlib.import_module("pyrtap." + name).__all__)
+    public = {n for n in dir(pyrtap)
+              if not n.startswith("_") and not isinstance(getattr(pyrtap, n), types.ModuleType)}
+    assert public == exported, ("not exported by any module's __all__: %s; exported but absent: %s"
+                                % (sorted(public - exported), sorted(exported - public)))
+    # Every rte_*/RTE_* name a module defines or re-exports reaches the package.
+    for name in star:
+        module = importlib.import_module("pyrtap." + name)
+        left_out = sorted(n for n in dir(module) if n.startswith(("rte_", "RTE_")) and n not in public)
+        assert not left_out, f"pyrtap.{name} has API names missing from every __all__: {left_out}"
     with open(ROOT / "pyproject.toml") as f:
         declared = re.search(r'^version\s*=\s*"([^"]+)"', f.read(), re.M).group(1)
     assert pyrtap.__version__ == declared

@@ -10,7 +10,7 @@ import sys
 import numpy as np
 
 import pyrtap as rte
-from helpers import PacketSocket, free_all, make_frame, mbuf_from, rx_poll, setup_port
+from helpers import PacketSocket, make_frame, rx_poll, setup_port
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -180,5 +180,5 @@ def test_rxtx_callbacks_example(unique_name):
             proc.wait()
     text = "".join(lines)
     assert proc.returncode == 0, text
-    reports = [int(l.split()[2]) for l in text.splitlines() if l.startswith("Latency = ")]
+    reports = [int(line.split()[2]) for line in text.splitlines() if line.startswith("Latency = ")]
     assert reports and all(0 < r < 10 ** 9 for r in reports), text

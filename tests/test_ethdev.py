@@ -14,7 +14,7 @@ import pytest
 import pyrtap as rte
 from conftest import make_unique_name
 from helpers import (
-    ETH_P_TEST, PacketSocket, disable_ipv6, fd_count, free_all, ip, link_delete, link_exists,
+    ETH_P_TEST, PacketSocket, dev_info, disable_ipv6, fd_count, free_all, ip, link_delete, link_exists,
     link_json, link_names, make_frame, make_non_tap, mbuf_bytes, mbuf_from, rx_poll, setup_port,
 )
 
@@ -23,12 +23,6 @@ _seq = iter(range(500, 10_000))
 
 def _devname(driver: str) -> str:
     return f"{driver}{next(_seq)}"
-
-
-def _info(port):
-    info = rte.rte_eth_dev_info()
-    assert rte.rte_eth_dev_info_get(port, info) == 0
-    return info
 
 
 def check_traffic(port: int, iface: str, pool, nb_queues: int = 1, seed: int = 0,
@@ -55,7 +49,7 @@ def check_traffic(port: int, iface: str, pool, nb_queues: int = 1, seed: int = 0
 # ---- information ------------------------------------------------------------------------------
 
 def test_dev_info(tap_port, driver):
-    info = _info(tap_port.port)
+    info = dev_info(tap_port.port)
     assert info.driver_name == driver
     link = link_json(tap_port.iface)
     assert link is not None
@@ -67,7 +61,7 @@ def test_dev_info(tap_port, driver):
     assert info.min_mtu <= 1500 <= info.max_mtu
     assert info.max_rx_pktlen >= info.max_mtu + 14
     assert rte.rte_eth_dev_configure(tap_port.port, 2, 2, None) == 0
-    info = _info(tap_port.port)
+    info = dev_info(tap_port.port)
     assert (info.nb_rx_queues, info.nb_tx_queues) == (2, 2)
 
 
@@ -100,13 +94,13 @@ def test_reconfigure_queue_counts(tap_port, make_pool, driver):
     fds_1q = fd_count()
 
     setup_port(port, mp, nb_queues=4, nb_rxd=64)
-    assert _info(port).nb_rx_queues == 4
+    assert dev_info(port).nb_rx_queues == 4
     check_traffic(port, iface, mp, 4, seed=2)
     assert rte.rte_eth_dev_stop(port) == 0
     assert fd_count() > fds_1q, "4 queues should hold more fds than 1"
 
     setup_port(port, mp, nb_queues=1, nb_rxd=64)
-    info = _info(port)
+    info = dev_info(port)
     assert (info.nb_rx_queues, info.nb_tx_queues) == (1, 1)
     # queue 1 no longer exists
     assert rte.rte_eth_tx_burst(port, 1, [], 0) == 0
@@ -170,7 +164,7 @@ def test_persist_survives_close_and_reattaches(make_port, driver, pool, unique_n
     iface = unique_name("pe")
     try:
         tp = make_port(driver, iface=iface, devargs="persist")
-        ifindex = _info(tp.port).if_index
+        ifindex = dev_info(tp.port).if_index
         setup_port(tp.port, pool)
         check_traffic(tp.port, iface, pool, seed=1)
         assert rte.rte_eth_dev_stop(tp.port) == 0
@@ -180,7 +174,7 @@ def test_persist_survives_close_and_reattaches(make_port, driver, pool, unique_n
         assert link_json(iface)["ifindex"] == ifindex
 
         tp2 = make_port(driver, iface=iface, devargs="persist")
-        assert _info(tp2.port).if_index == ifindex, "probe created a new interface instead of attaching"
+        assert dev_info(tp2.port).if_index == ifindex, "probe created a new interface instead of attaching"
         setup_port(tp2.port, pool)
         check_traffic(tp2.port, iface, pool, seed=2)
         assert rte.rte_eth_dev_stop(tp2.port) == 0
@@ -203,7 +197,7 @@ def test_default_iface_name(driver, tap_required, pool):
     assert rte.rte_dev_probe(name) == 0
     try:
         port = rte.rte_eth_dev_get_port_by_name(name)
-        ifindex = _info(port).if_index
+        ifindex = dev_info(port).if_index
         iface = socket.if_indextoname(ifindex)
         assert iface.startswith({"net_rtap": "rtap", "net_tap": "dtap"}[driver])
         assert iface[4:].isdigit()
@@ -224,7 +218,7 @@ def test_attach_to_existing_multiqueue_tap(make_port, driver, pool, unique_name)
     try:
         ifindex = socket.if_nametoindex(iface)
         tp = make_port(driver, iface=iface)
-        assert _info(tp.port).if_index == ifindex
+        assert dev_info(tp.port).if_index == ifindex
         setup_port(tp.port, pool, nb_queues=2)
         check_traffic(tp.port, iface, pool, 2)
         assert rte.rte_eth_dev_stop(tp.port) == 0
@@ -273,14 +267,14 @@ def test_interface_deleted_while_started(tap_port, pool):
 def test_rename_then_reconfigure(tap_port, pool, driver, unique_name):
     """Renamed while stopped and configured: configure with 2 queues, start, traffic on NEW."""
     port, old = tap_port.port, tap_port.iface
-    ifindex = _info(port).if_index
+    ifindex = dev_info(port).if_index
     setup_port(port, pool, nb_rxd=64, start=False)
     new = unique_name("pe")
     ip("link", "set", "dev", old, "name", new)
     assert not link_exists(old) and link_exists(new)
     disable_ipv6(new)
     setup_port(port, pool, nb_queues=2, nb_rxd=64)
-    assert _info(port).if_index == ifindex
+    assert dev_info(port).if_index == ifindex
     assert "UP" in link_json(new)["flags"]
     check_traffic(port, new, pool, 2, seed=4)
     assert rte.rte_eth_dev_stop(port) == 0
@@ -350,7 +344,7 @@ def test_configure_bad_queue_counts(tap_port, nb_rx, nb_tx):
 def test_configure_max_queue_count(tap_port):
     """128 queues (the maximum) are accepted and can all be set up."""
     assert rte.rte_eth_dev_configure(tap_port.port, 128, 128, None) == 0
-    assert _info(tap_port.port).nb_rx_queues == 128
+    assert dev_info(tap_port.port).nb_rx_queues == 128
     assert rte.rte_eth_dev_configure(tap_port.port, 1, 1, None) == 0
 
 
@@ -421,7 +415,7 @@ def test_iface_of_15_chars_is_fine(make_port, driver):
     assert len(iface) == 15
     tp = make_port(driver, iface=iface)
     assert link_exists(iface)
-    assert _info(tp.port).if_index == socket.if_nametoindex(iface)
+    assert dev_info(tp.port).if_index == socket.if_nametoindex(iface)
 
 
 def test_iface_is_existing_non_tap(driver, tap_required, unique_name):
@@ -568,9 +562,9 @@ def test_eal_init_vdevs(tap_required, unique_name):
         assert argv[rc + 1:] == ["app-arg"]
         p1, p2 = rte.rte_eth_dev_get_port_by_name(d1), rte.rte_eth_dev_get_port_by_name(d2)
         assert p1 >= 0 and p2 >= 0 and p1 != p2
-        assert _info(p1).driver_name == "net_rtap" and _info(p2).driver_name == "net_tap"
+        assert dev_info(p1).driver_name == "net_rtap" and dev_info(p2).driver_name == "net_tap"
         assert link_exists(i1) and link_exists(i2)
-        assert _info(p1).if_index == socket.if_nametoindex(i1)
+        assert dev_info(p1).if_index == socket.if_nametoindex(i1)
         assert rte.rte_eal_init(["prog"]) == -errno.EALREADY
         assert rte.rte_eal_init(argv) == -errno.EALREADY
     finally:

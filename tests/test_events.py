@@ -113,7 +113,7 @@ def test_lsc_on_ip_link_and_set_link_down(make_port, driver, pool):
             assert rte.rte_eth_dev_set_link_down(tp.port) == 0
         else:
             assert rte.rte_eth_dev_set_link_up(tp.port) == 0
-        c = rec.wait(lambda c: c[3] == expect)
+        c = rec.wait(lambda c, expect=expect: c[3] == expect)
         assert c is not None, f"no LSC callback within 1 s of {how}: {rec.calls}"
         t, port, event, status, thread, arg = c
         assert t - t0 < 1.0
@@ -143,7 +143,8 @@ def test_lsc_needs_intr_conf_and_all_ports(make_port, pool):
         time.sleep(0.2)
         assert {c[1] for c in rec.calls} == {a.port}
     finally:
-        assert rte.rte_eth_dev_callback_unregister(rte.RTE_ETH_ALL, rte.RTE_ETH_EVENT_INTR_LSC, rec, None) == 0
+        assert rte.rte_eth_dev_callback_unregister(rte.RTE_ETH_ALL, rte.RTE_ETH_EVENT_INTR_LSC,
+                                                   rec, None) == 0
     assert rte.rte_eth_dev_callback_register(99, rte.RTE_ETH_EVENT_INTR_LSC, rec, None) == -errno.EINVAL
     assert rte.rte_eth_dev_callback_register(a.port, rte.RTE_ETH_EVENT_MAX, rec, None) == -errno.EINVAL
     assert rte.rte_eth_dev_callback_register(a.port, rte.RTE_ETH_EVENT_INTR_LSC, None, None) == -errno.EINVAL

@@ -1,21 +1,19 @@
-"""examples/l2fwd.py and the tcp workload (pyrtap.tcpfwd) with real TCP traffic.
+"""The ported samples (examples/l2fwd.py, rxtx_callbacks.py, link_status_interrupt.py)
+and the tcp workload (pyrtap.tcpfwd) with real TCP traffic.
 
-Each test builds the demo's topology with names of its own: l2fwd runs as a subprocess
-with two TAP ports A and B, A is moved into a new network namespace ns1 and B into ns2
-(addresses 10.200.0.1/24 and .2), so l2fwd is the only link between them. Finalizers
-stop l2fwd (SIGINT, then SIGKILL) and delete both namespaces; the tests check that
-nothing is left behind.
+Each test builds the demo's topology with names of its own: the sample runs as a
+subprocess with two TAP ports A and B, A is moved into a new network namespace ns1 and
+B into ns2 (addresses 10.200.0.1/24 and .2), so the sample is the only link between
+them. Finalizers stop it (SIGINT, then SIGKILL) and delete both namespaces; the tests
+check that nothing is left behind.
 
 Needs root, /dev/net/tun, ``ping`` and ``iperf3`` (scripts/prereqs.sh installs them):
 the tests fail, not skip, when one is missing.
-
-``NEEDS_NET_BRANCH`` lists the test ids that need the net branch (Rx/Tx offload
-constants and ``pyrtap.rx_offloads_to_tx``): until it is merged they fail with a
-message saying so.
 """
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -27,6 +25,7 @@ from dataclasses import dataclass
 
 import pytest
 
+from helpers import ip
 from pyrtap import tcpfwd
 
 L2FWD = tcpfwd.L2FWD
@@ -45,13 +44,6 @@ def net_tools(tap_required):
         pytest.fail("%s not found: the tcp workload and these tests need them; run "
                     "scripts/prereqs.sh (make setup) to install iperf3 and iputils-ping"
                     % " and ".join(missing), pytrace=False)
-
-
-def ip(*args: str, check: bool = True) -> subprocess.CompletedProcess:
-    r = subprocess.run(["ip", *args], capture_output=True, text=True)
-    if check and r.returncode:
-        raise AssertionError("ip %s: %s" % (" ".join(args), r.stderr.strip()))
-    return r
 
 
 def netns_exists(ns: str) -> bool:
@@ -76,21 +68,21 @@ def topology(net_tools, unique_name):
     made: list[Topology] = []
 
     def make(driver: str = "net_tap", app_args=("-p", "3", "--no-mac-updating", "-T", "0"),
-             devargs: str = "", eal_args=()) -> Topology:
+             devargs: str = "", eal_args=(), script=L2FWD, ready="entering main loop") -> Topology:
         a, b = unique_name("la"), unique_name("lb")
         ns1, ns2 = unique_name("ln"), unique_name("ln")
         extra = "," + devargs if devargs else ""
-        argv = [sys.executable, str(L2FWD), "--vdev=%s0,iface=%s%s" % (driver, a, extra),
+        argv = [sys.executable, str(script), "--vdev=%s0,iface=%s%s" % (driver, a, extra),
                 "--vdev=%s1,iface=%s%s" % (driver, b, extra), *eal_args, "--", *app_args]
-        topo = Topology(a, b, ns1, ns2, tcpfwd.Forwarder(argv, "entering main loop"))
+        topo = Topology(a, b, ns1, ns2, tcpfwd.Forwarder(argv, ready))
         made.append(topo)
         end = time.monotonic() + 20
         while not topo.fw.ready.is_set():
             if topo.fw.proc.poll() is not None:
                 topo.fw.thread.join(1)
-                pytest.fail("l2fwd exited (%d) before its main loop:\n%s"
-                            % (topo.fw.proc.returncode, topo.output()), pytrace=False)
-            assert time.monotonic() < end, "l2fwd not ready after 20 s:\n" + topo.output()
+                pytest.fail("%s exited (%d) before its main loop:\n%s"
+                            % (script.name, topo.fw.proc.returncode, topo.output()), pytrace=False)
+            assert time.monotonic() < end, "%s not ready after 20 s:\n%s" % (script.name, topo.output())
             time.sleep(0.02)
         for iface, ns, addr in ((a, ns1, IP1), (b, ns2, IP2)):
             ip("netns", "add", ns)
@@ -106,7 +98,7 @@ def topology(net_tools, unique_name):
     for t in made:
         rc = t.fw.stop()
         if rc not in (0, None):
-            problems.append("l2fwd exit status %s:\n%s" % (rc, t.output()))
+            problems.append("%s exit status %s:\n%s" % (t.fw.proc.args[1], rc, t.output()))
         for ns, iface in ((t.ns1, t.a), (t.ns2, t.b)):
             if netns_exists(ns):
                 # The TAPs belong to l2fwd's fds: once it is gone, so are they.
@@ -265,3 +257,83 @@ def test_l2fwd_on_two_lcores(topology, driver):
     log = topo.output()
     assert "Lcore 0: RX port 0 TX port 1" in log and "Lcore 1: RX port 1 TX port 0" in log, log
     assert "entering main loop on lcore 0" in log and "entering main loop on lcore 1" in log, log
+
+
+# ---- the ported samples between two namespaces, counted against the kernel ---------------
+
+EXAMPLES = L2FWD.parent
+# sample -> (script, line printed when it polls, application options, rewrites MACs)
+SAMPLES = {
+    "l2fwd": (L2FWD, "entering main loop", ("-p", "3", "-T", "0"), True),
+    "rxtx_callbacks": (EXAMPLES / "rxtx_callbacks.py", "forwarding packets", (), False),
+    # -q 2: one lcore polls both ports, as l2fwd's default does with one lcore
+    "link_status_interrupt": (EXAMPLES / "link_status_interrupt.py", "entering main loop",
+                              ("-p", "3", "-q", "2", "-T", "0"), True),
+}
+
+
+def kernel_packets(ns: str, iface: str) -> tuple[int, int]:
+    """(rx, tx) packets of ``iface`` as its namespace's kernel counts them."""
+    (link,) = json.loads(ip("-n", ns, "-s", "-j", "link", "show", "dev", iface).stdout)
+    return link["stats64"]["rx"]["packets"], link["stats64"]["tx"]["packets"]
+
+
+def sample_port_counts(sample: str, out: str) -> dict[int, tuple[int, int, int]]:
+    """port -> (received, sent, dropped on Tx) from the sample's output at exit."""
+    if sample == "rxtx_callbacks":
+        return {int(p): (int(rx), int(tx), int(oerr) + int(drop)) for p, rx, tx, oerr, drop in
+                re.findall(r"Port (\d+): ipackets (\d+) opackets (\d+) imissed \d+ "
+                           r"oerrors (\d+) tx_dropped (\d+)", out)}
+    final = out[out.rindex("Port statistics"):]
+    blocks = re.findall(r"Statistics for port (\d+)[\s\S]*?Packets sent:\s+(\d+)\s+"
+                        r"Packets received:\s+(\d+)\s+Packets dropped:\s+(\d+)", final)
+    return {int(p): (int(rx), int(tx), int(drop)) for p, tx, rx, drop in blocks}
+
+
+@pytest.mark.parametrize("driver", ["net_tap", "net_rtap"])
+@pytest.mark.parametrize("sample", list(SAMPLES))
+def test_sample_forwards_ping_and_iperf3(topology, sample, driver):
+    """Each ported sample (interfaces it creates, moved into two namespaces) carries ping
+    and a 1 s iperf3; at exit its per-port counts equal the kernel's counters of the two
+    interfaces, and l2fwd / link_status_interrupt rewrite the destination MAC: ns1 sends
+    to a MAC nobody has, and only the rewrite to 02:00:00:00:00:01 gets it into ns2."""
+    script, ready, args, rewrites = SAMPLES[sample]
+    topo = topology(driver, args, script=script, ready=ready)
+    mac = {topo.a: "02:00:00:00:00:00", topo.b: "02:00:00:00:00:01"}
+    for ns, iface in ((topo.ns1, topo.a), (topo.ns2, topo.b)):
+        ip("-n", ns, "link", "set", iface, "address", mac[iface])
+    # Static neighbours: no ARP, so the only frames are ping's and iperf3's.
+    ip("-n", topo.ns1, "neigh", "replace", IP2, "dev", topo.a, "nud", "permanent",
+       "lladdr", "02:00:00:00:00:99" if rewrites else mac[topo.b])
+    ip("-n", topo.ns2, "neigh", "replace", IP1, "dev", topo.b, "nud", "permanent",
+       "lladdr", "02:00:00:00:00:98" if rewrites else mac[topo.a])
+
+    def alive():
+        if topo.fw.proc.poll() is not None:
+            raise AssertionError("%s exited:\n%s" % (sample, topo.output()))
+
+    p = tcpfwd.run_ping(topo.ns1, IP2, alive)
+    assert p["ping_received"] == p["ping_sent"] == tcpfwd.PING_COUNT, (p, topo.output())
+    r = tcpfwd.run_iperf(topo.ns2, topo.ns1, IP2, 1.0, alive)
+    assert r["gbps"] > 0.01, r
+    time.sleep(0.5)                       # the last frames forwarded, the Tx buffers drained
+    kernel = {0: kernel_packets(topo.ns1, topo.a), 1: kernel_packets(topo.ns2, topo.b)}
+    topo.fw.proc.send_signal(signal.SIGINT)
+    assert topo.fw.proc.wait(15) == 0, topo.output()
+    topo.fw.thread.join(2)
+    out = topo.output()
+    ports = sample_port_counts(sample, out)
+    assert sorted(ports) == [0, 1], out
+    for port, (k_rx, k_tx) in kernel.items():
+        # what the kernel sent into the TAP is what the port received, and back
+        assert ports[port][:2] == (k_tx, k_rx), "port %d counted (rx, tx) %s, kernel %s\n%s" % (
+            port, ports[port][:2], (k_tx, k_rx), out)
+    for rx, tx in ((0, 1), (1, 0)):
+        # every frame received is sent on, or counted as dropped (DPDK's samples drop
+        # what a full Tx queue refuses)
+        assert ports[rx][0] == ports[tx][1] + ports[tx][2], "frames unaccounted for: %s\n%s" % (ports, out)
+        assert ports[tx][2] <= ports[rx][0] // 1000, "too many drops: %s\n%s" % (ports, out)
+    assert ports[0][0] > tcpfwd.PING_COUNT and ports[1][0] > tcpfwd.PING_COUNT, ports
+    if sample == "rxtx_callbacks":
+        seen, stamped = map(int, re.search(r"Tx callback saw (\d+) packets, (\d+) stamped", out).groups())
+        assert seen == stamped == ports[0][0] + ports[1][0], out

@@ -13,12 +13,11 @@ import os
 import subprocess
 import sys
 import textwrap
-import time
 
 import pytest
 
 import pyrtap as rte
-from helpers import PacketSocket, is_test_frame, make_frame, mbuf_from, setup_port
+from helpers import PacketSocket, make_frame, mbuf_from, setup_port
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -152,6 +151,60 @@ def test_cycles_and_delays():
     assert t2 - t0 < 1_000_000_000
 
 
+# ---- uring=defer: set up on the main lcore, polled by a worker --------------------------------
+
+DEFER_CHILD = r"""
+import os, sys, time
+sys.path.insert(0, os.path.join(%(repo)r, "tests"))
+import pyrtap as rte
+from helpers import PacketSocket, frame_seed, is_test_frame, make_frame, mbuf_bytes, mbuf_from, setup_port
+assert rte.rte_eal_init(["app", "-l", "0-1", "--vdev=net_rtap0,iface=%(iface)s,uring=defer,rx=%(mode)s"]) >= 0
+mp = rte.rte_pktmbuf_pool_create("mp", 512, 0, 0, rte.RTE_MBUF_DEFAULT_BUF_SIZE, rte.SOCKET_ID_ANY)
+setup_port(0, mp, nb_rxd=64, nb_txd=64)            # on the main lcore
+rx = [make_frame(64 + 11 * i, seed=i) for i in range(32)]
+tx = [make_frame(70 + 13 * i, seed=100 + i) for i in range(32)]
+got = []
+
+def lcore_main(arg):                                 # on lcore 1, DPDK's l2fwd layout
+    b = rte.MbufBurst(32)
+    deadline = time.monotonic() + 10
+    while len(got) < len(rx) and time.monotonic() < deadline:
+        n = rte.rte_eth_rx_burst(0, 0, b, 32)
+        for i in range(n):
+            if is_test_frame(mbuf_bytes(b[i])):        # not the kernel's IPv6 chatter
+                got.append(mbuf_bytes(b[i]))
+            rte.rte_pktmbuf_free(b[i])
+    pkts = [mbuf_from(mp, f) for f in tx]
+    assert rte.rte_eth_tx_burst(0, 0, pkts, len(pkts)) == len(pkts)
+    return rte.rte_lcore_id()
+
+with PacketSocket("%(iface)s") as sock:
+    assert rte.rte_eal_remote_launch(lcore_main, None, 1) == 0
+    sock.send_all(rx)
+    sent = sock.capture(len(tx), timeout=5)
+    assert rte.rte_eal_wait_lcore(1) == 1
+assert got == rx, "Rx frames lost or changed"
+assert sorted(sent, key=frame_seed) == tx, "Tx frames lost or changed"
+st = rte.rte_eth_stats()
+assert rte.rte_eth_stats_get(0, st) == 0 and st.ierrors == 0 and st.oerrors == 0
+assert rte.rte_eth_dev_stop(0) == 0                  # back on the main lcore
+assert rte.rte_eth_dev_close(0) == 0
+assert mp.in_use_count() == 0, mp.in_use_count()
+rte.rte_mempool_free(mp)
+assert rte.rte_eal_cleanup() == 0
+print("OK")
+"""
+
+
+@pytest.mark.parametrize("mode", ["auto", "prepost"])
+def test_defer_queues_set_up_on_main_polled_by_a_worker_lcore(tap_required, unique_name, mode):
+    """uring=defer in the samples' layout, with rte_eal_remote_launch: configure and start
+    on the main lcore, receive and send on lcore 1, stop and close on the main lcore."""
+    iface = unique_name("pe")
+    r = run_child(DEFER_CHILD % {"repo": REPO, "iface": iface, "mode": mode}, timeout=40)
+    assert r.returncode == 0 and r.stdout.strip() == "OK", r.stderr[-3000:]
+
+
 # ---- Tx buffers ------------------------------------------------------------------------------
 
 def test_tx_buffer_flushes_when_full_and_counts_unsent(tap_port, pool):
@@ -205,7 +258,8 @@ def test_rte_log(caplog):
     finally:
         rte.rte_log_set_global_level(rte.RTE_LOG_DEBUG)
     msgs = [(r.name, r.levelno, r.getMessage()) for r in caplog.records if r.name.startswith("pyrtap.USER")]
-    assert msgs == [("pyrtap.USER1", logging.INFO, "USER1: port 3 up"), ("pyrtap.USER2", logging.ERROR, "USER2: bad")]
+    assert msgs == [("pyrtap.USER1", logging.INFO, "USER1: port 3 up"),
+                    ("pyrtap.USER2", logging.ERROR, "USER2: bad")]
     with pytest.raises(ValueError):
         rte.RTE_LOG("LOUD", "USER1", "x")
     assert rte.rte_strerror(-errno.EINVAL) == rte.rte_strerror(errno.EINVAL) == os.strerror(errno.EINVAL)

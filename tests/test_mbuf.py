@@ -14,55 +14,15 @@ import numpy as np
 import pytest
 
 import pyrtap as rte
+from helpers import assert_pool_intact, chain_from, mbuf_from, pattern, segments
 from pyrtap import _core
 
 DEFAULT = rte.RTE_MBUF_DEFAULT_BUF_SIZE
 HEADROOM = rte.RTE_PKTMBUF_HEADROOM
 
 
-# ---- helpers -------------------------------------------------------------------------------------
-
-def alloc(mp, payload: bytes = b"") -> rte.Mbuf:
-    m = rte.rte_pktmbuf_alloc(mp)
-    assert m is not None, f"alloc failed: errno {rte.rte_errno()}"
-    if payload:
-        rte.rte_pktmbuf_append(m, len(payload))[:] = np.frombuffer(payload, np.uint8)
-    return m
-
-
-def chain_of(mp, *payloads: bytes) -> rte.Mbuf:
-    head = alloc(mp, payloads[0])
-    for p in payloads[1:]:
-        assert rte.rte_pktmbuf_chain(head, alloc(mp, p)) == 0
-    return head
-
-
-def segments(m):
-    out = []
-    while m is not None:
-        out.append(m)
-        m = m.next
-    return out
-
-
 def seg_bytes(m):
     return [bytes(rte.rte_pktmbuf_mtod(s)) for s in segments(m)]
-
-
-def pattern(n: int, seed: int = 0) -> bytes:
-    return bytes((seed + i * 7) & 0xFF for i in range(n))
-
-
-def assert_pool_intact(mp, in_use: int = 0):
-    """Counts add up, and every free mbuf can be allocated once and returned."""
-    assert mp.in_use_count() == in_use
-    assert mp.avail_count() == mp.size - in_use
-    lst = [None] * mp.avail_count()
-    assert rte.rte_pktmbuf_alloc_bulk(mp, lst, len(lst)) == 0
-    assert len({m.index for m in lst}) == len(lst), "an mbuf is on the free stack twice"
-    assert rte.rte_pktmbuf_alloc(mp) is None
-    rte.rte_pktmbuf_free_bulk(lst, len(lst))
-    assert mp.avail_count() == mp.size - in_use
 
 
 # ---- flags and constants -------------------------------------------------------------------------
@@ -133,8 +93,8 @@ def test_alloc_fresh_state(pool):
 
 
 def test_realloc_resets_every_field(pool):
-    m = alloc(pool, b"x" * 100)
-    other = alloc(pool)
+    m = mbuf_from(pool, b"x" * 100)
+    other = mbuf_from(pool)
     m.ol_flags = rte.RTE_MBUF_F_TX_TCP_SEG
     m.packet_type = 0x11
     m.port = 3
@@ -163,7 +123,7 @@ def test_free_none_is_ignored(pool):
 def test_free_rejects_non_mbuf(pool):
     with pytest.raises(TypeError):
         rte.rte_pktmbuf_free(object())
-    m = alloc(pool)
+    m = mbuf_from(pool)
     with pytest.raises(TypeError):
         rte.rte_pktmbuf_free_bulk([m, "x"], 2)
     assert pool.in_use_count() == 1          # nothing was freed
@@ -171,14 +131,14 @@ def test_free_rejects_non_mbuf(pool):
 
 
 def test_free_releases_whole_chain(pool):
-    head = chain_of(pool, b"a" * 10, b"b" * 20, b"c" * 30)
+    head = chain_from(pool, [b"a" * 10, b"b" * 20, b"c" * 30])
     assert pool.in_use_count() == 3
     rte.rte_pktmbuf_free(head)
     assert pool.in_use_count() == 0
 
 
 def test_free_seg_releases_one_segment(pool):
-    head = chain_of(pool, b"a", b"b")
+    head = chain_from(pool, [b"a", b"b"])
     tail = head.next
     rte.rte_pktmbuf_free_seg(head)
     assert pool.in_use_count() == 1
@@ -245,7 +205,7 @@ def test_alloc_bulk_container_too_small(pool):
 @pytest.mark.parametrize("kind", ["list", "burst"])
 def test_alloc_bulk_more_than_available_is_all_or_nothing(make_pool, kind):
     mp = make_pool(n=16)
-    held = [alloc(mp) for _ in range(10)]
+    held = [mbuf_from(mp) for _ in range(10)]
     out = [None] * 8 if kind == "list" else rte.MbufBurst(8)
     assert rte.rte_pktmbuf_alloc_bulk(mp, out, 8) == -errno.ENOENT
     assert mp.avail_count() == 6 and mp.in_use_count() == 10
@@ -261,7 +221,7 @@ def test_alloc_bulk_more_than_available_is_all_or_nothing(make_pool, kind):
 
 
 def test_free_bulk_frees_chains_and_skips_none(pool):
-    pkts = [chain_of(pool, b"a", b"b"), None, alloc(pool, b"c"), chain_of(pool, b"d", b"e", b"f")]
+    pkts = [chain_from(pool, [b"a", b"b"]), None, mbuf_from(pool, b"c"), chain_from(pool, [b"d", b"e", b"f"])]
     assert pool.in_use_count() == 6
     rte.rte_pktmbuf_free_bulk(pkts, 4)
     assert pool.in_use_count() == 0
@@ -278,7 +238,7 @@ def test_free_bulk_partial_count(pool):
 
 def test_free_bulk_across_pools(make_pool):
     a, b = make_pool(n=8), make_pool(n=8)
-    mixed = [alloc(a), alloc(b), alloc(a), alloc(b), alloc(b)]
+    mixed = [mbuf_from(a), mbuf_from(b), mbuf_from(a), mbuf_from(b), mbuf_from(b)]
     rte.rte_pktmbuf_free_bulk(mixed, 5)
     assert a.in_use_count() == 0 and b.in_use_count() == 0
     assert_pool_intact(a)
@@ -289,8 +249,8 @@ def test_free_bulk_across_pools(make_pool):
 
 def test_double_free_raises_and_pool_intact(make_pool):
     mp = make_pool(n=8)
-    keep = alloc(mp)
-    m = alloc(mp)
+    keep = mbuf_from(mp)
+    m = mbuf_from(mp)
     rte.rte_pktmbuf_free(m)
     with pytest.raises(RuntimeError, match="double free"):
         rte.rte_pktmbuf_free(m)
@@ -325,7 +285,7 @@ def test_free_bulk_same_mbuf_twice_in_one_call(make_pool):
     in pool_put_bulk when the batch is flushed, so the second occurrence passes the check.
     """
     mp = make_pool(n=8)
-    m = alloc(mp)
+    m = mbuf_from(mp)
     try:
         with pytest.raises(RuntimeError, match="double free"):
             rte.rte_pktmbuf_free_bulk([m, m], 2)
@@ -343,7 +303,7 @@ def test_free_after_pool_freed_does_not_touch_a_new_pool(unique_name):
     mbuf's index is pushed on the new pool's free stack.
     """
     old = rte.rte_pktmbuf_pool_create(unique_name("mp"), 8, 0, 0, DEFAULT)
-    m = alloc(old)
+    m = mbuf_from(old)
     rte.rte_mempool_free(old)
     new = rte.rte_pktmbuf_pool_create(unique_name("mp"), 8, 0, 0, DEFAULT)
     try:
@@ -391,7 +351,7 @@ def test_using_mbuf_of_freed_pool_does_not_crash(call):
 
 def test_put_into_wrong_pool_leaves_both_intact(make_pool):
     a, b = make_pool(n=8), make_pool(n=8)
-    m = alloc(a)
+    m = mbuf_from(a)
     with pytest.raises(ValueError):
         rte.rte_mempool_put(b, m)
     assert_pool_intact(a, in_use=1)
@@ -402,7 +362,7 @@ def test_put_into_wrong_pool_leaves_both_intact(make_pool):
 # ---- mtod / views --------------------------------------------------------------------------------
 
 def test_mtod_is_a_zero_copy_writable_view(pool):
-    m = alloc(pool, bytes(64))
+    m = mbuf_from(pool, bytes(64))
     v = rte.rte_pktmbuf_mtod(m)
     assert isinstance(v, np.ndarray) and v.dtype == np.uint8
     assert v.shape == (64,) and v.flags.writeable
@@ -418,7 +378,7 @@ def test_mtod_is_a_zero_copy_writable_view(pool):
 
 
 def test_mtod_length_follows_data_len(pool):
-    m = alloc(pool)
+    m = mbuf_from(pool)
     assert rte.rte_pktmbuf_mtod(m).size == 0
     rte.rte_pktmbuf_append(m, 10)
     assert rte.rte_pktmbuf_mtod(m).size == 10
@@ -428,7 +388,7 @@ def test_mtod_length_follows_data_len(pool):
 
 
 def test_mtod_offset(pool):
-    m = alloc(pool, pattern(100))
+    m = mbuf_from(pool, pattern(100))
     v = rte.rte_pktmbuf_mtod_offset(m, 30)
     assert v.size == 70 and bytes(v) == pattern(100)[30:]
     v[:5] = 0
@@ -440,15 +400,15 @@ def test_mtod_offset(pool):
 
 
 def test_mtod_of_chain_is_first_segment_only(pool):
-    m = chain_of(pool, b"1234", b"56789")
+    m = chain_from(pool, [b"1234", b"56789"])
     assert bytes(rte.rte_pktmbuf_mtod(m)) == b"1234"
     assert bytes(rte.rte_pktmbuf_mtod(m.next)) == b"56789"
     rte.rte_pktmbuf_free(m)
 
 
 def test_views_of_neighbouring_mbufs_do_not_overlap(pool):
-    a = alloc(pool, bytes(DEFAULT - HEADROOM))
-    b = alloc(pool, bytes(DEFAULT - HEADROOM))
+    a = mbuf_from(pool, bytes(DEFAULT - HEADROOM))
+    b = mbuf_from(pool, bytes(DEFAULT - HEADROOM))
     rte.rte_pktmbuf_mtod(a)[:] = 0x11
     rte.rte_pktmbuf_mtod(b)[:] = 0x22
     assert set(bytes(a)) == {0x11} and set(bytes(b)) == {0x22}
@@ -460,7 +420,7 @@ def test_views_of_neighbouring_mbufs_do_not_overlap(pool):
 # ---- append / prepend / adj / trim ---------------------------------------------------------------
 
 def test_append(pool):
-    m = alloc(pool)
+    m = mbuf_from(pool)
     v = rte.rte_pktmbuf_append(m, 10)
     assert v.size == 10 and v.flags.writeable
     v[:] = 7
@@ -473,7 +433,7 @@ def test_append(pool):
 
 
 def test_append_up_to_tailroom_then_none(pool):
-    m = alloc(pool, b"abc")
+    m = mbuf_from(pool, b"abc")
     room = rte.rte_pktmbuf_tailroom(m)
     assert rte.rte_pktmbuf_append(m, room + 1) is None
     assert m.data_len == 3 and m.pkt_len == 3        # unchanged
@@ -486,7 +446,7 @@ def test_append_up_to_tailroom_then_none(pool):
 
 
 def test_append_on_chain_grows_last_segment(pool):
-    m = chain_of(pool, b"h" * 100, b"t" * 50)
+    m = chain_from(pool, [b"h" * 100, b"t" * 50])
     v = rte.rte_pktmbuf_append(m, 10)
     v[:] = ord("z")
     assert m.pkt_len == 160 and m.data_len == 100 and m.next.data_len == 60
@@ -498,7 +458,7 @@ def test_append_on_chain_grows_last_segment(pool):
 
 
 def test_prepend(pool):
-    m = alloc(pool, b"payload")
+    m = mbuf_from(pool, b"payload")
     v = rte.rte_pktmbuf_prepend(m, 14)
     assert v.size == 14
     v[:] = np.frombuffer(b"ETHERNETHEADER", np.uint8)
@@ -509,7 +469,7 @@ def test_prepend(pool):
 
 
 def test_prepend_past_headroom_returns_none(pool):
-    m = alloc(pool, b"x")
+    m = mbuf_from(pool, b"x")
     assert rte.rte_pktmbuf_prepend(m, HEADROOM + 1) is None
     assert m.data_off == HEADROOM and m.data_len == 1 and m.pkt_len == 1
     assert rte.rte_pktmbuf_prepend(m, HEADROOM).size == HEADROOM
@@ -520,7 +480,7 @@ def test_prepend_past_headroom_returns_none(pool):
 
 
 def test_prepend_on_chain(pool):
-    m = chain_of(pool, b"bb", b"cc")
+    m = chain_from(pool, [b"bb", b"cc"])
     rte.rte_pktmbuf_prepend(m, 2)[:] = ord("a")
     assert bytes(m) == b"aabbcc"
     assert m.pkt_len == 6 and m.data_len == 4 and m.next.data_len == 2
@@ -528,7 +488,7 @@ def test_prepend_on_chain(pool):
 
 
 def test_adj(pool):
-    m = alloc(pool, b"0123456789")
+    m = mbuf_from(pool, b"0123456789")
     v = rte.rte_pktmbuf_adj(m, 4)
     assert bytes(v) == b"456789"
     assert m.data_off == HEADROOM + 4 and m.data_len == 6 and m.pkt_len == 6
@@ -540,7 +500,7 @@ def test_adj(pool):
 
 
 def test_adj_on_chain_only_first_segment(pool):
-    m = chain_of(pool, b"abcd", b"efgh")
+    m = chain_from(pool, [b"abcd", b"efgh"])
     assert rte.rte_pktmbuf_adj(m, 5) is None            # more than the first segment
     assert m.pkt_len == 8
     assert bytes(rte.rte_pktmbuf_adj(m, 3)) == b"d"
@@ -549,7 +509,7 @@ def test_adj_on_chain_only_first_segment(pool):
 
 
 def test_trim(pool):
-    m = alloc(pool, b"0123456789")
+    m = mbuf_from(pool, b"0123456789")
     assert rte.rte_pktmbuf_trim(m, 3) == 0
     assert bytes(m) == b"0123456" and m.data_len == 7
     assert rte.rte_pktmbuf_trim(m, 8) == -1
@@ -560,7 +520,7 @@ def test_trim(pool):
 
 
 def test_trim_on_chain_only_last_segment(pool):
-    m = chain_of(pool, b"a" * 100, b"b" * 10)
+    m = chain_from(pool, [b"a" * 100, b"b" * 10])
     assert rte.rte_pktmbuf_trim(m, 11) == -1            # more than the last segment
     assert m.pkt_len == 110 and m.next.data_len == 10
     assert rte.rte_pktmbuf_trim(m, 4) == 0
@@ -572,7 +532,7 @@ def test_trim_on_chain_only_last_segment(pool):
 # ---- headroom / tailroom / lengths ---------------------------------------------------------------
 
 def test_headroom_tailroom_lengths(pool):
-    m = alloc(pool)
+    m = mbuf_from(pool)
     assert rte.rte_pktmbuf_headroom(m) == HEADROOM
     assert rte.rte_pktmbuf_tailroom(m) == DEFAULT - HEADROOM
     rte.rte_pktmbuf_append(m, 100)
@@ -585,7 +545,7 @@ def test_headroom_tailroom_lengths(pool):
 
 
 def test_tailroom_of_chain_last_segment(pool):
-    m = chain_of(pool, b"h" * 100, b"t" * 1000)
+    m = chain_from(pool, [b"h" * 100, b"t" * 1000])
     assert rte.rte_pktmbuf_tailroom(rte.rte_pktmbuf_lastseg(m)) == DEFAULT - HEADROOM - 1000
     assert rte.rte_pktmbuf_headroom(m.next) == HEADROOM
     rte.rte_pktmbuf_free(m)
@@ -597,7 +557,7 @@ def test_tailroom_of_chain_head_dpdk_semantics(pool):
     DPDK: ``m->buf_len - rte_pktmbuf_headroom(m) - m->data_len``; pyrtap's
     (core/mbuf.pxi) walks to the last segment first.
     """
-    m = chain_of(pool, b"h" * 100, b"t" * 1000)
+    m = chain_from(pool, [b"h" * 100, b"t" * 1000])
     try:
         assert rte.rte_pktmbuf_tailroom(m) == DEFAULT - HEADROOM - 100
     finally:
@@ -607,8 +567,8 @@ def test_tailroom_of_chain_head_dpdk_semantics(pool):
 # ---- chain / read --------------------------------------------------------------------------------
 
 def test_chain(pool):
-    head = alloc(pool, b"head")
-    tail = alloc(pool, b"tail!")
+    head = mbuf_from(pool, b"head")
+    tail = mbuf_from(pool, b"tail!")
     assert rte.rte_pktmbuf_chain(head, tail) == 0
     assert head.nb_segs == 2 and head.pkt_len == 9
     assert head.next == tail and tail.next is None
@@ -622,8 +582,8 @@ def test_chain(pool):
 
 
 def test_chain_of_chains(pool):
-    a = chain_of(pool, b"1", b"22")
-    b = chain_of(pool, b"333", b"4444", b"55555")
+    a = chain_from(pool, [b"1", b"22"])
+    b = chain_from(pool, [b"333", b"4444", b"55555"])
     assert rte.rte_pktmbuf_chain(a, b) == 0
     assert a.nb_segs == 5 and a.pkt_len == 15
     assert b.pkt_len == b.data_len == 3          # DPDK: the old tail head keeps only its own length
@@ -634,8 +594,8 @@ def test_chain_of_chains(pool):
 
 
 def test_chain_overflow(pool):
-    head = alloc(pool, b"a")
-    tail = alloc(pool, b"b")
+    head = mbuf_from(pool, b"a")
+    tail = mbuf_from(pool, b"b")
     head.nb_segs = rte.RTE_MBUF_MAX_NB_SEGS
     assert rte.rte_pktmbuf_chain(head, tail) == -errno.EOVERFLOW
     assert head.next is None and head.pkt_len == 1 and tail.pkt_len == 1
@@ -645,7 +605,7 @@ def test_chain_overflow(pool):
 
 
 def test_chain_to_itself_rejected(pool):
-    m = alloc(pool)
+    m = mbuf_from(pool)
     with pytest.raises(ValueError):
         rte.rte_pktmbuf_chain(m, m)
     assert m.next is None and m.nb_segs == 1
@@ -654,7 +614,7 @@ def test_chain_to_itself_rejected(pool):
 
 def test_read_across_segments(pool):
     data = pattern(300)
-    m = chain_of(pool, data[:100], data[100:101], data[101:250], data[250:])
+    m = chain_from(pool, [data[:100], data[100:101], data[101:250], data[250:]])
     assert rte.rte_pktmbuf_read(m, 0, 300) == data
     assert rte.rte_pktmbuf_read(m, 95, 10) == data[95:105]      # spans three segments
     assert rte.rte_pktmbuf_read(m, 100, 1) == data[100:101]
@@ -667,7 +627,7 @@ def test_read_across_segments(pool):
 
 
 def test_read_skips_empty_segments(pool):
-    m = chain_of(pool, b"abc", b"", b"def")
+    m = chain_from(pool, [b"abc", b"", b"def"])
     assert rte.rte_pktmbuf_read(m, 2, 3) == b"cde"
     assert rte.rte_pktmbuf_read(m, 3, 3) == b"def"
     rte.rte_pktmbuf_free(m)
@@ -676,7 +636,7 @@ def test_read_skips_empty_segments(pool):
 # ---- refcnt --------------------------------------------------------------------------------------
 
 def test_refcnt_read_update_set(pool):
-    m = alloc(pool)
+    m = mbuf_from(pool)
     assert rte.rte_mbuf_refcnt_read(m) == 1
     assert rte.rte_mbuf_refcnt_update(m, 2) == 3
     assert m.refcnt == 3
@@ -688,7 +648,7 @@ def test_refcnt_read_update_set(pool):
 
 
 def test_free_with_refcnt_above_one_only_drops_a_reference(pool):
-    m = alloc(pool, b"keep")
+    m = mbuf_from(pool, b"keep")
     rte.rte_mbuf_refcnt_update(m, 1)
     rte.rte_pktmbuf_free(m)
     assert pool.in_use_count() == 1 and m.refcnt == 1
@@ -698,7 +658,7 @@ def test_free_with_refcnt_above_one_only_drops_a_reference(pool):
 
 
 def test_pktmbuf_refcnt_update_on_chain(pool):
-    m = chain_of(pool, b"a", b"b", b"c")
+    m = chain_from(pool, [b"a", b"b", b"c"])
     rte.rte_pktmbuf_refcnt_update(m, 2)
     assert [s.refcnt for s in segments(m)] == [3, 3, 3]
     rte.rte_pktmbuf_refcnt_update(m, -1)
@@ -711,7 +671,7 @@ def test_pktmbuf_refcnt_update_on_chain(pool):
 
 
 def test_refcnt_update_only_touches_one_segment(pool):
-    m = chain_of(pool, b"a", b"b")
+    m = chain_from(pool, [b"a", b"b"])
     rte.rte_mbuf_refcnt_update(m, 1)
     assert (m.refcnt, m.next.refcnt) == (2, 1)
     rte.rte_pktmbuf_free(m)                    # head survives, tail goes
@@ -723,7 +683,7 @@ def test_refcnt_update_only_touches_one_segment(pool):
 # ---- clone ---------------------------------------------------------------------------------------
 
 def test_clone_shares_data(pool):
-    m = alloc(pool, pattern(64))
+    m = mbuf_from(pool, pattern(64))
     m.port, m.packet_type, m.l2_len, m.l3_len, m.tso_segsz = 2, 0x21, 14, 20, 1000
     m.ol_flags = rte.RTE_MBUF_F_TX_IPV4
     c = rte.rte_pktmbuf_clone(m, pool)
@@ -745,7 +705,7 @@ def test_clone_shares_data(pool):
 
 
 def test_clone_has_its_own_offsets(pool):
-    m = alloc(pool, b"0123456789")
+    m = mbuf_from(pool, b"0123456789")
     c = rte.rte_pktmbuf_clone(m, pool)
     rte.rte_pktmbuf_adj(c, 4)
     rte.rte_pktmbuf_trim(c, 2)
@@ -756,7 +716,7 @@ def test_clone_has_its_own_offsets(pool):
 
 
 def test_clone_of_chain_refcounts_per_segment(pool):
-    m = chain_of(pool, b"a" * 10, b"b" * 20, b"c" * 30)
+    m = chain_from(pool, [b"a" * 10, b"b" * 20, b"c" * 30])
     c = rte.rte_pktmbuf_clone(m, pool)
     assert pool.in_use_count() == 6
     assert c.nb_segs == 3 and c.pkt_len == 60
@@ -774,7 +734,7 @@ def test_clone_of_chain_refcounts_per_segment(pool):
 
 @pytest.mark.parametrize("first", ["original", "clone"])
 def test_clone_free_order(pool, first):
-    m = chain_of(pool, b"x" * 10, b"y" * 10)
+    m = chain_from(pool, [b"x" * 10, b"y" * 10])
     c = rte.rte_pktmbuf_clone(m, pool)
     assert pool.in_use_count() == 4
     a, b = (m, c) if first == "original" else (c, m)
@@ -793,7 +753,7 @@ def test_clone_free_order(pool, first):
 
 def test_clone_into_another_pool(make_pool):
     src, dst = make_pool(n=8), make_pool(n=8, data_room=256)
-    m = alloc(src, pattern(1000))
+    m = mbuf_from(src, pattern(1000))
     c = rte.rte_pktmbuf_clone(m, dst)
     assert c.pool is dst and dst.in_use_count() == 1
     assert c.buf_len == DEFAULT                      # the borrowed buffer's length
@@ -802,13 +762,13 @@ def test_clone_into_another_pool(make_pool):
     assert src.in_use_count() == 1                   # data kept alive by the clone
     rte.rte_pktmbuf_free(c)
     assert src.in_use_count() == 0 and dst.in_use_count() == 0
-    again = alloc(dst)                               # the clone's buffer is its own again
+    again = mbuf_from(dst)                               # the clone's buffer is its own again
     assert again.buf_len == 256
     rte.rte_pktmbuf_free(again)
 
 
 def test_clone_of_clone_references_the_direct_buffer(pool):
-    m = alloc(pool, b"data")
+    m = mbuf_from(pool, b"data")
     c1 = rte.rte_pktmbuf_clone(m, pool)
     c2 = rte.rte_pktmbuf_clone(c1, pool)
     assert m.refcnt == 3 and c1.refcnt == 1 and c2.refcnt == 1
@@ -821,13 +781,13 @@ def test_clone_of_clone_references_the_direct_buffer(pool):
 
 def test_clone_from_exhausted_pool(make_pool, pool):
     small = make_pool(n=1)
-    m = chain_of(pool, b"a", b"b")                   # needs two mbufs, only one free
+    m = chain_from(pool, [b"a", b"b"])                   # needs two mbufs, only one free
     _core._set_errno(0)
     assert rte.rte_pktmbuf_clone(m, small) is None
     assert rte.rte_errno() == errno.ENOENT
     assert [s.refcnt for s in segments(m)] == [1, 1]  # references given back
     assert small.avail_count() == 1
-    held = alloc(small)
+    held = mbuf_from(small)
     assert rte.rte_pktmbuf_clone(m, small) is None
     rte.rte_pktmbuf_free(held)
     rte.rte_pktmbuf_free(m)
@@ -837,7 +797,7 @@ def test_clone_from_exhausted_pool(make_pool, pool):
 # ---- copy ----------------------------------------------------------------------------------------
 
 def test_copy_is_deep(pool):
-    m = alloc(pool, pattern(200))
+    m = mbuf_from(pool, pattern(200))
     m.ol_flags = rte.RTE_MBUF_F_TX_UDP_CKSUM
     m.port, m.l2_len, m.l3_len, m.l4_len = 1, 14, 20, 8
     c = rte.rte_pktmbuf_copy(m, pool, 0, 0xFFFFFFFF)
@@ -853,7 +813,7 @@ def test_copy_is_deep(pool):
 
 
 def test_copy_default_arguments_copy_everything(pool):
-    m = chain_of(pool, b"abc", b"def")
+    m = chain_from(pool, [b"abc", b"def"])
     c = rte.rte_pktmbuf_copy(m, pool)
     assert bytes(c) == b"abcdef" and c.nb_segs == 1
     rte.rte_pktmbuf_free(c)
@@ -863,7 +823,7 @@ def test_copy_default_arguments_copy_everything(pool):
 @pytest.mark.parametrize("off, length", [(0, 10), (10, 50), (99, 1), (150, 1000), (0, 0), (299, 0xFFFFFFFF)])
 def test_copy_offset_and_length_across_segments(pool, off, length):
     data = pattern(300, seed=3)
-    m = chain_of(pool, data[:100], data[100:160], data[160:])
+    m = chain_from(pool, [data[:100], data[100:160], data[160:]])
     c = rte.rte_pktmbuf_copy(m, pool, off, length)
     assert c is not None
     assert bytes(c) == data[off:off + length]
@@ -873,7 +833,7 @@ def test_copy_offset_and_length_across_segments(pool, off, length):
 
 
 def test_copy_offset_past_end(pool):
-    m = alloc(pool, b"abc")
+    m = mbuf_from(pool, b"abc")
     _core._set_errno(0)
     assert rte.rte_pktmbuf_copy(m, pool, 3, 1) is None
     assert rte.rte_errno() == errno.EINVAL
@@ -884,7 +844,7 @@ def test_copy_offset_past_end(pool):
 def test_copy_into_small_data_room_is_multi_segment(make_pool, pool):
     small = make_pool(n=32, data_room=HEADROOM + 100)   # 100 bytes of data per mbuf
     data = pattern(1000, seed=11)
-    m = chain_of(pool, data[:333], data[333:])
+    m = chain_from(pool, [data[:333], data[333:]])
     c = rte.rte_pktmbuf_copy(m, small, 50, 900)
     assert c is not None and c.pool is small
     assert c.nb_segs == 9 and c.pkt_len == 900
@@ -898,7 +858,7 @@ def test_copy_into_small_data_room_is_multi_segment(make_pool, pool):
 
 def test_copy_runs_out_midway(make_pool, pool):
     small = make_pool(n=4, data_room=HEADROOM + 100)
-    m = alloc(pool, pattern(1000))
+    m = mbuf_from(pool, pattern(1000))
     _core._set_errno(0)
     assert rte.rte_pktmbuf_copy(m, small) is None
     assert rte.rte_errno() == errno.ENOENT
@@ -907,7 +867,7 @@ def test_copy_runs_out_midway(make_pool, pool):
 
 
 def test_copy_of_clone_is_direct(pool):
-    m = alloc(pool, b"hello")
+    m = mbuf_from(pool, b"hello")
     c = rte.rte_pktmbuf_clone(m, pool)
     d = rte.rte_pktmbuf_copy(c, pool)
     assert rte.RTE_MBUF_DIRECT(d) and bytes(d) == b"hello"
@@ -925,10 +885,10 @@ def test_copy_past_an_empty_middle_segment(pool):
     the empty segment with ``off`` > 0; ``n = src.data_len - off`` then underflows (uint32)
     and the copy reads from the empty segment's buffer.
     """
-    a = alloc(pool, b"0123456789")
-    b = alloc(pool, b"\xee" * 20)
+    a = mbuf_from(pool, b"0123456789")
+    b = mbuf_from(pool, b"\xee" * 20)
     rte.rte_pktmbuf_trim(b, 20)                # empty, but its buffer holds 0xEE
-    c = alloc(pool, b"ABCDEFGHIJ")
+    c = mbuf_from(pool, b"ABCDEFGHIJ")
     rte.rte_pktmbuf_chain(a, b)
     rte.rte_pktmbuf_chain(a, c)
     assert rte.rte_pktmbuf_read(a, 15, 5) == b"FGHIJ"
@@ -959,7 +919,7 @@ def test_copy_past_an_empty_middle_segment(pool):
     ("data_off", 64),
 ])
 def test_writable_attribute(pool, attr, value):
-    m = alloc(pool)
+    m = mbuf_from(pool)
     if attr == "pkt_len":
         rte.rte_pktmbuf_append(m, 1500)
     setattr(m, attr, value)
@@ -979,7 +939,7 @@ def burst_handle(m):
 
 @pytest.mark.parametrize("attr", ["l2_len", "port", "tso_segsz", "data_len", "nb_segs", "data_off"])
 def test_uint16_attributes_reject_out_of_range(pool, attr):
-    m = alloc(pool)
+    m = mbuf_from(pool)
     before = getattr(m, attr)
     with pytest.raises(OverflowError):
         setattr(m, attr, 1 << 16)
@@ -990,7 +950,7 @@ def test_uint16_attributes_reject_out_of_range(pool, attr):
 
 
 def test_data_off_and_data_len_must_fit_the_buffer(pool):
-    m = alloc(pool)
+    m = mbuf_from(pool)
     with pytest.raises(ValueError):
         m.data_off = DEFAULT + 1
     with pytest.raises(ValueError):
@@ -1002,7 +962,7 @@ def test_data_off_and_data_len_must_fit_the_buffer(pool):
 
 
 def test_next_attribute(pool):
-    a, b = alloc(pool, b"a"), alloc(pool, b"b")
+    a, b = mbuf_from(pool, b"a"), mbuf_from(pool, b"b")
     assert a.next is None
     a.next = b
     assert a.next == b and isinstance(a.next, rte.Mbuf)
@@ -1015,7 +975,7 @@ def test_next_attribute(pool):
 
 
 def test_readonly_attributes(pool):
-    m = alloc(pool)
+    m = mbuf_from(pool)
     assert m.buf_len == DEFAULT
     assert m.pool is pool
     assert m.refcnt == 1
@@ -1025,7 +985,7 @@ def test_readonly_attributes(pool):
 
 
 def test_equality_of_handles(pool):
-    a, b = alloc(pool), alloc(pool)
+    a, b = mbuf_from(pool), mbuf_from(pool)
     burst = rte.MbufBurst(2)
     burst[0] = a
     a2 = burst[0]
@@ -1124,7 +1084,7 @@ def test_burst_iteration_count_and_clear(pool):
 
 def test_burst_built_on_existing_handles(pool):
     handles = np.zeros(4, dtype=np.uint64)
-    m = alloc(pool)
+    m = mbuf_from(pool)
     handles[2] = m.handle
     burst = rte.MbufBurst(0, handles=handles)
     assert len(burst) == 4 and burst[2] == m and burst[0] is None

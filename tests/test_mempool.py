@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 import pyrtap as rte
+from helpers import assert_pool_intact
 from pyrtap import _core, mempool
 
 DEFAULT = rte.RTE_MBUF_DEFAULT_BUF_SIZE
@@ -23,21 +24,6 @@ POOL_MAGIC = 0x3170617472797030   # "0pyrtap1", PYRTAP_POOL_MAGIC in pyrtap_mbuf
 
 def create(name, n=64, cache_size=0, priv_size=0, data_room=DEFAULT, socket_id=rte.SOCKET_ID_ANY):
     return rte.rte_pktmbuf_pool_create(name, n, cache_size, priv_size, data_room, socket_id)
-
-
-def assert_pool_works(mp, expect_avail=None):
-    """Counts are consistent and every free mbuf can be taken and given back."""
-    avail = mp.avail_count()
-    if expect_avail is not None:
-        assert avail == expect_avail
-    assert avail + mp.in_use_count() == mp.size
-    got = [rte.rte_pktmbuf_alloc(mp) for _ in range(avail)]
-    assert all(m is not None for m in got)
-    assert len(set(m.index for m in got)) == avail, "an mbuf was handed out twice"
-    assert rte.rte_pktmbuf_alloc(mp) is None
-    for m in got:
-        rte.rte_pktmbuf_free(m)
-    assert mp.avail_count() == avail
 
 
 # ---- constants and layout -------------------------------------------------------------------
@@ -292,7 +278,7 @@ def test_exhausted_pool_alloc_returns_none_enoent(make_pool):
     assert m is not None
     got.append(m)
     rte.rte_pktmbuf_free_bulk(got, 4)
-    assert_pool_works(mp, 4)
+    assert_pool_intact(mp)
 
 
 def test_stats_count_gets_puts_and_failures(make_pool):
@@ -367,7 +353,7 @@ def test_duplicate_name_eexist_and_original_intact(pool):
     assert rte.rte_mempool_lookup(pool.name) is pool
     assert pool.avail_count() == pool.size - 1 and pool.in_use_count() == 1
     rte.rte_pktmbuf_free(m)
-    assert_pool_works(pool, pool.size)
+    assert_pool_intact(pool)
 
 
 def test_too_many_pools_fails_cleanly(unique_name):
@@ -400,7 +386,7 @@ def test_mempool_get_put_round_trip(make_pool):
     assert mp.in_use_count() == 0
     with pytest.raises(RuntimeError, match="double free"):
         rte.rte_mempool_put(mp, m)
-    assert_pool_works(mp, 4)
+    assert_pool_intact(mp)
 
 
 def test_mempool_put_into_wrong_pool_raises(make_pool):
@@ -411,8 +397,8 @@ def test_mempool_put_into_wrong_pool_raises(make_pool):
     assert a.avail_count() == 7 and a.in_use_count() == 1
     assert b.avail_count() == 8 and b.in_use_count() == 0
     rte.rte_mempool_put(a, m)
-    assert_pool_works(a, 8)
-    assert_pool_works(b, 8)
+    assert_pool_intact(a)
+    assert_pool_intact(b)
 
 
 # ---- shared memory ------------------------------------------------------------------------------
@@ -538,7 +524,7 @@ def test_alloc_free_is_process_safe(make_pool):
     assert st["get_fail_objs"] == st0["get_fail_objs"]
     assert sorted(mp.meta["idx"]) == list(range(64))
     assert (mp.meta["state"] == 0).all()
-    assert_pool_works(mp, 64)
+    assert_pool_intact(mp)
 
 
 def test_mbuf_dtype_is_the_c_layout():

@@ -94,7 +94,8 @@ def frag6_hdr(nh: int, offset: int = 0, more: bool = True) -> bytes:
 
 
 def tcp(payload: bytes = b"", doff: int = 5, cksum: int = 0) -> bytes:
-    return struct.pack("!HHIIBBHHH", 1234, 80, 1, 0, doff << 4, 0x18, 1024, cksum, 0) + bytes(4 * (doff - 5)) + payload
+    return (struct.pack("!HHIIBBHHH", 1234, 80, 1, 0, doff << 4, 0x18, 1024, cksum, 0)
+            + bytes(4 * (doff - 5)) + payload)
 
 
 def udp(payload: bytes = b"", cksum: int = 0) -> bytes:
@@ -146,7 +147,8 @@ def test_constants_spot_values_and_top_level_export():
     assert rte.RTE_ETH_RX_OFFLOAD_CHECKSUM == 0xE
     assert rte.RTE_PTYPE_L3_IPV6_EXT == 0xC0 and rte.RTE_PTYPE_L4_FRAG == 0x300
     assert rte.RTE_PTYPE_ALL_MASK == 0x0FFFFFFF
-    assert rte.PYRTAP_TX_OL_SUPPORTED & rte.RTE_MBUF_F_TX_SCTP_CKSUM == rte.RTE_MBUF_F_TX_SCTP_CKSUM  # bit 53 = UDP's
+    # bit 53 = UDP's
+    assert rte.PYRTAP_TX_OL_SUPPORTED & rte.RTE_MBUF_F_TX_SCTP_CKSUM == rte.RTE_MBUF_F_TX_SCTP_CKSUM
     assert not rte.PYRTAP_TX_OL_SUPPORTED & rte.RTE_MBUF_F_TX_VLAN
     for name in net.__all__:
         assert getattr(rte, name) is getattr(net, name)
@@ -276,7 +278,7 @@ def test_raw_cksum_mbuf_across_segments(pool):
     for _ in range(60):
         data = payload(rng, rng.randrange(3, 400))
         cuts = sorted(rng.sample(range(1, len(data)), k=min(len(data) - 1, rng.randrange(1, 4))))
-        parts = [data[a:b] for a, b in zip([0] + cuts, cuts + [len(data)])]
+        parts = [data[a:b] for a, b in zip([0] + cuts, cuts + [len(data)], strict=True)]
         m = chain_from(pool, parts)
         try:
             off = rng.randrange(0, len(data))
@@ -293,7 +295,8 @@ def test_raw_cksum_mbuf_across_segments(pool):
 P = rte
 FRAMES = {
     # name: (frame, ptype, l2_len, l3_len, l4_len)
-    "ipv4_tcp": (eth(0x0800) + ipv4(6, tcp(b"data")), P.RTE_PTYPE_L2_ETHER | P.RTE_PTYPE_L3_IPV4 | P.RTE_PTYPE_L4_TCP, 14, 20, 20),
+    "ipv4_tcp": (eth(0x0800) + ipv4(6, tcp(b"data")),
+                 P.RTE_PTYPE_L2_ETHER | P.RTE_PTYPE_L3_IPV4 | P.RTE_PTYPE_L4_TCP, 14, 20, 20),
     "ipv4_tcp_opts": (eth(0x0800) + ipv4(6, tcp(b"x", doff=8)), 0x111, 14, 20, 32),
     "ipv4opt_udp": (eth(0x0800) + ipv4(17, udp(b"abc"), options=bytes(8)),
                     P.RTE_PTYPE_L2_ETHER | P.RTE_PTYPE_L3_IPV4_EXT | P.RTE_PTYPE_L4_UDP, 14, 28, 8),
@@ -427,7 +430,8 @@ def _mk(pool, frame, ol, l2=14, l3=20, l4=20, segsz=0, parts=None):
 
 PREPARE_OK = {
     # name: frame, ol_flags, (l2, l3, l4, segsz), l3off, v6, proto, ext, tso
-    "v4_ipcksum_tcpcksum": (V4_TCP, F.RTE_MBUF_F_TX_IPV4 | F.RTE_MBUF_F_TX_IP_CKSUM | F.RTE_MBUF_F_TX_TCP_CKSUM,
+    "v4_ipcksum_tcpcksum": (V4_TCP,
+                            F.RTE_MBUF_F_TX_IPV4 | F.RTE_MBUF_F_TX_IP_CKSUM | F.RTE_MBUF_F_TX_TCP_CKSUM,
                             (14, 20, 20, 0), 14, False, 6, 0, False),
     "v4_tso": (V4_TCP, F.RTE_MBUF_F_TX_IPV4 | F.RTE_MBUF_F_TX_IP_CKSUM | F.RTE_MBUF_F_TX_TCP_SEG,
                (14, 20, 20, 1000), 14, False, 6, 0, True),
@@ -435,7 +439,8 @@ PREPARE_OK = {
                         (14, 40, 20, 1400), 14, True, 6, 0, True),
     "v6ext_udp": (V6EXT_UDP, F.RTE_MBUF_F_TX_IPV6 | F.RTE_MBUF_F_TX_UDP_CKSUM,
                   (14, 48, 8, 0), 14, True, 17, 8, False),
-    "v4opt_udp": (V4_UDP, F.RTE_MBUF_F_TX_IPV4 | F.RTE_MBUF_F_TX_UDP_CKSUM, (14, 24, 8, 0), 14, False, 17, 0, False),
+    "v4opt_udp": (V4_UDP, F.RTE_MBUF_F_TX_IPV4 | F.RTE_MBUF_F_TX_UDP_CKSUM,
+                  (14, 24, 8, 0), 14, False, 17, 0, False),
 }
 
 
@@ -513,7 +518,8 @@ EINVAL_CASES = {
     "l4_without_ip_version": (V4_TCP, F.RTE_MBUF_F_TX_TCP_CKSUM, 14, 20, 20, 0, None),
     "tso_without_segsz": (V4_TCP, V4 | F.RTE_MBUF_F_TX_TCP_SEG, 14, 20, 20, 0, None),
     "tso_without_ip_version": (V4_TCP, F.RTE_MBUF_F_TX_TCP_SEG, 14, 20, 20, 1000, None),
-    "tso_with_udp": (V4_TCP, V4 | F.RTE_MBUF_F_TX_TCP_SEG | F.RTE_MBUF_F_TX_UDP_CKSUM, 14, 20, 20, 1000, None),
+    "tso_with_udp": (V4_TCP, V4 | F.RTE_MBUF_F_TX_TCP_SEG | F.RTE_MBUF_F_TX_UDP_CKSUM,
+                     14, 20, 20, 1000, None),
     "lengths_past_packet": (V4_TCP, V4 | F.RTE_MBUF_F_TX_TCP_CKSUM, 14, 20, 200, 0, None),
     "l3_not_ipv6": (V4_TCP, F.RTE_MBUF_F_TX_IPV6 | F.RTE_MBUF_F_TX_TCP_CKSUM, 14, 40, 20, 0, None),
     "l3_not_at_l2_len": (V4_TCP, V4 | F.RTE_MBUF_F_TX_IP_CKSUM, 18, 20, 20, 0, None),
@@ -627,7 +633,8 @@ def _rx(pool, frame, ol, ptype, lens=(14, 20, 20), segsz=0):
 
 
 def test_rx_offloads_to_tx_lro_and_partial_checksums(pool):
-    lro = _rx(pool, V4_TCP, F.RTE_MBUF_F_RX_LRO | F.RTE_MBUF_F_RX_L4_CKSUM_NONE | F.RTE_MBUF_F_RX_IP_CKSUM_GOOD,
+    lro = _rx(pool, V4_TCP,
+              F.RTE_MBUF_F_RX_LRO | F.RTE_MBUF_F_RX_L4_CKSUM_NONE | F.RTE_MBUF_F_RX_IP_CKSUM_GOOD,
               0x111, segsz=1448)
     part6 = _rx(pool, V6EXT_UDP, F.RTE_MBUF_F_RX_L4_CKSUM_NONE | F.RTE_MBUF_F_RX_RSS_HASH, 0x2C1, (14, 48, 8))
     good = _rx(pool, V4_TCP, F.RTE_MBUF_F_RX_L4_CKSUM_GOOD | F.RTE_MBUF_F_RX_IP_CKSUM_GOOD, 0x111)
@@ -665,7 +672,8 @@ def test_rx_offloads_to_tx_reparses_missing_lengths_and_keeps_generic_flags(pool
         clone.l2_len = clone.l3_len = clone.l4_len = 0
         assert rte.rx_offloads_to_tx(b, 1) == 1
         assert (clone.l2_len, clone.l3_len, clone.l4_len) == (18, 24, 8)
-        assert clone.packet_type == rte.RTE_PTYPE_L2_ETHER_VLAN | rte.RTE_PTYPE_L3_IPV4_EXT | rte.RTE_PTYPE_L4_UDP
+        assert clone.packet_type == (rte.RTE_PTYPE_L2_ETHER_VLAN | rte.RTE_PTYPE_L3_IPV4_EXT
+                                     | rte.RTE_PTYPE_L4_UDP)
         assert clone.ol_flags == F.RTE_MBUF_F_INDIRECT | F.RTE_MBUF_F_TX_IPV4 | F.RTE_MBUF_F_TX_UDP_CKSUM
         assert mbuf_bytes(m)[18 + 24 + 6:18 + 24 + 8] == struct.pack("!H", ref_phdr4(frame[18:], 16))
         assert rte.rx_offloads_to_tx(b, 0) == 0

@@ -1,8 +1,9 @@
 """Tests for pyrtap.netlink against real TAP interfaces.
 
-Must run as root with /dev/net/tun available; they fail (not skip) otherwise.
-Every test creates its own TAP with a unique name; the finalizer deletes it
-by ifindex, so it is removed even if the test renamed it or failed.
+Must run as root with /dev/net/tun available; they fail (not skip) otherwise
+(conftest's ``tap_required``). Every test creates its own TAP with a unique name;
+the finalizer deletes it by ifindex, so it is removed even if the test renamed it
+or failed. They use only helpers that need no Cython core (see _load_netlink).
 """
 
 from __future__ import annotations
@@ -15,12 +16,13 @@ import json
 import os
 import pathlib
 import struct
-import subprocess
 import threading
 import time
-import uuid
 
 import pytest
+
+from conftest import TUN_PATH, make_unique_name
+from helpers import fd_count, ip, link_delete, link_json
 
 
 def _load_netlink():
@@ -41,7 +43,6 @@ def _load_netlink():
 
 nl = _load_netlink()
 
-TUN_DEV = "/dev/net/tun"
 TUNSETIFF = 0x400454CA
 IFF_TAP = 0x0002
 IFF_NO_PI = 0x1000
@@ -52,46 +53,18 @@ IFF_NO_PI = 0x1000
 # ---------------------------------------------------------------------------
 
 
-def ip(*args: str) -> str:
-    """Run `ip ARGS`, return stdout; raise with stderr on failure."""
-    r = subprocess.run(["ip", *args], capture_output=True, text=True)
-    if r.returncode != 0:
-        raise RuntimeError(f"ip {' '.join(args)} failed ({r.returncode}): {r.stderr.strip()}")
-    return r.stdout
-
-
 def ip_show(name: str) -> dict:
-    """`ip -j -d link show dev NAME` parsed."""
-    out = json.loads(ip("-j", "-d", "link", "show", "dev", name))
-    assert len(out) == 1, out
-    return out[0]
+    """`ip -j -d link show dev NAME` parsed; the interface must exist."""
+    link = link_json(name)
+    assert link is not None, f"no interface {name}"
+    return link
 
 
 def ip_show_index(ifindex: int) -> dict | None:
-    for link in json.loads(ip("-j", "link", "show")):
+    for link in json.loads(ip("-j", "link", "show").stdout):
         if link["ifindex"] == ifindex:
             return link
     return None
-
-
-def unique_name(prefix: str = "nl") -> str:
-    name = prefix + uuid.uuid4().hex[:6]
-    assert len(name) <= 15
-    return name
-
-
-def fd_count() -> int:
-    return len(os.listdir("/proc/self/fd"))
-
-
-def _require_env():
-    if os.geteuid() != 0:
-        pytest.fail("tests/test_netlink.py must run as root (creates TAP interfaces)")
-    if not os.path.exists(TUN_DEV):
-        pytest.fail(
-            f"{TUN_DEV} is missing: TAP interfaces cannot be created "
-            "(load the 'tun' module or run the container with /dev/net/tun)"
-        )
 
 
 class Tap:
@@ -104,10 +77,9 @@ class Tap:
 
 
 @pytest.fixture
-def tap(request):
+def tap(request, tap_required):
     """A fresh persistent TAP interface (admin down, no process attached)."""
-    _require_env()
-    name = unique_name()
+    name = make_unique_name("nl")
     ip("tuntap", "add", "dev", name, "mode", "tap")
     ifindex = ip_show(name)["ifindex"]
     t = Tap(name, ifindex)
@@ -116,7 +88,7 @@ def tap(request):
         # Delete by ifindex: the test may have renamed the interface.
         link = ip_show_index(ifindex)
         if link is not None:
-            subprocess.run(["ip", "link", "del", "dev", link["ifname"]], capture_output=True)
+            link_delete(link["ifname"])
 
     request.addfinalizer(cleanup)
     return t
@@ -124,7 +96,7 @@ def tap(request):
 
 def attach(name: str) -> int:
     """Attach to TAP `name` through /dev/net/tun; returns the fd."""
-    fd = os.open(TUN_DEV, os.O_RDWR | os.O_NONBLOCK)
+    fd = os.open(TUN_PATH, os.O_RDWR | os.O_NONBLOCK)
     try:
         fcntl.ioctl(fd, TUNSETIFF, struct.pack("16sH", name.encode(), IFF_TAP | IFF_NO_PI))
     except BaseException:
@@ -141,7 +113,7 @@ def attach(name: str) -> int:
 def test_ifindex_of(tap):
     assert nl.ifindex_of(tap.name) == tap.ifindex
     assert nl.ifindex_of("lo") == ip_show("lo")["ifindex"]
-    assert nl.ifindex_of(unique_name("nx")) is None
+    assert nl.ifindex_of(make_unique_name("nx")) is None
     assert nl.ifindex_of("x" * 16) is None  # cannot be an interface name
     assert nl.ifindex_of("") is None
 
@@ -166,8 +138,7 @@ def test_link_info_matches_ip(tap):
     assert info["promiscuity"] == j["promiscuity"] == 0
 
 
-def test_link_info_lo():
-    _require_env()
+def test_link_info_lo(tap_required):
     info = nl.link_info(nl.ifindex_of("lo"))
     assert info["name"] == "lo"
     assert info["admin_up"] is True
@@ -278,21 +249,22 @@ def test_set_address_via_ip(tap):
     ids=["multicast", "broadcast", "zero"],
 )
 def test_set_address_rejected_by_kernel(tap, mac):
-    old = ip_show(tap.name)["address"]
-    with pytest.raises(OSError) as ei:
-        nl.set_address(tap.ifindex, mac)
-    assert ei.value.errno == errno.EADDRNOTAVAIL
-    assert ip_show(tap.name)["address"] == old
+    _assert_address_refused(tap, mac, errno.EADDRNOTAVAIL)
 
 
 @pytest.mark.parametrize(
     "mac", ["02:00:00", "02:00:00:00:00:00:00", "zz:00:00:00:00:01", "", b"\x02\x00\x00", b"\x02" * 7]
 )
 def test_set_address_malformed(tap, mac):
+    _assert_address_refused(tap, mac, errno.EINVAL)
+
+
+def _assert_address_refused(tap, mac, err: int) -> None:
+    """set_address(mac) fails with ``err`` and leaves the address as it was."""
     old = ip_show(tap.name)["address"]
     with pytest.raises(OSError) as ei:
         nl.set_address(tap.ifindex, mac)
-    assert ei.value.errno == errno.EINVAL
+    assert ei.value.errno == err
     assert ip_show(tap.name)["address"] == old
 
 
@@ -409,7 +381,7 @@ def test_flag_setters_leave_other_flags_alone(tap):
 
 
 def test_rename_via_ip_then_operate_by_ifindex(tap):
-    new = unique_name("nr")
+    new = make_unique_name("nr")
     ip("link", "set", "dev", tap.name, "name", new)
     old = tap.name
     tap.name = new
@@ -427,7 +399,7 @@ def test_rename_via_ip_then_operate_by_ifindex(tap):
 
 
 def test_set_name_via_module(tap):
-    new = unique_name("nr")
+    new = make_unique_name("nr")
     nl.set_name(tap.ifindex, new)
     tap.name = new
     j = ip_show(new)

@@ -22,8 +22,8 @@ import time
 import pytest
 
 import pyrtap as rte
-from helpers import (DST_MAC, SRC_MAC, PacketSocket, chain_from, free_all, inet_checksum, ip, make_frame,
-                     mbuf_bytes, mbuf_from, rx_poll, setup_port)
+from helpers import (DST_MAC, SRC_MAC, PacketSocket, chain_from, free_all, inet_checksum, ip, mbuf_bytes,
+                     mbuf_from, rx_poll, setup_port, xstats_of)
 
 TX_VARIANTS = [("net_rtap", ""), ("net_rtap", "sync=0"), ("net_tap", "")]
 TX_IDS = ["net_rtap", "net_rtap:sync=0", "net_tap"]
@@ -39,7 +39,8 @@ F = rte   # flags
 # ---- frames ---------------------------------------------------------------------------------
 
 SRC4, DST4 = socket.inet_aton("192.0.2.1"), socket.inet_aton("192.0.2.2")
-SRC6, DST6 = socket.inet_pton(socket.AF_INET6, "2001:db8::1"), socket.inet_pton(socket.AF_INET6, "2001:db8::2")
+SRC6 = socket.inet_pton(socket.AF_INET6, "2001:db8::1")
+DST6 = socket.inet_pton(socket.AF_INET6, "2001:db8::2")
 
 
 def _sum(data: bytes) -> int:
@@ -158,12 +159,7 @@ class Loop:
         return data
 
     def xstats(self) -> dict:
-        n = rte.rte_eth_xstats_get_names(self.a.port, None, 0)
-        names = [rte.rte_eth_xstat_name() for _ in range(n)]
-        vals = [rte.rte_eth_xstat() for _ in range(n)]
-        assert rte.rte_eth_xstats_get_names(self.a.port, names, n) == n
-        assert rte.rte_eth_xstats_get(self.a.port, vals, n) == n
-        return {k.name: v.value for k, v in zip(names, vals)}
+        return xstats_of(self.a.port)
 
 
 @pytest.fixture(params=TX_VARIANTS, ids=TX_IDS)
@@ -252,10 +248,12 @@ def test_tx_unconfigured_or_inconsistent_offload_dropped(make_port, tx_variant, 
     udp_frame = eth(False, l3(False, 17, udp(False, payload, "phdr")))
     bad = [
         # TSO and TCP checksum were not configured
-        _offload_mbuf(pool, tcp_frame, F.RTE_MBUF_F_TX_IPV4 | F.RTE_MBUF_F_TX_TCP_SEG | F.RTE_MBUF_F_TX_TCP_CKSUM, 20, 20, 16),
+        _offload_mbuf(pool, tcp_frame,
+                      F.RTE_MBUF_F_TX_IPV4 | F.RTE_MBUF_F_TX_TCP_SEG | F.RTE_MBUF_F_TX_TCP_CKSUM, 20, 20, 16),
         _offload_mbuf(pool, tcp_frame, F.RTE_MBUF_F_TX_IPV4 | F.RTE_MBUF_F_TX_TCP_CKSUM, 20, 20),
         # IPv4 header checksum was not configured
-        _offload_mbuf(pool, udp_frame, F.RTE_MBUF_F_TX_IPV4 | F.RTE_MBUF_F_TX_IP_CKSUM | F.RTE_MBUF_F_TX_UDP_CKSUM, 20, 8),
+        _offload_mbuf(pool, udp_frame,
+                      F.RTE_MBUF_F_TX_IPV4 | F.RTE_MBUF_F_TX_IP_CKSUM | F.RTE_MBUF_F_TX_UDP_CKSUM, 20, 8),
         # SCTP checksum and VLAN insertion are never honoured
         _offload_mbuf(pool, udp_frame, F.RTE_MBUF_F_TX_IPV4 | F.RTE_MBUF_F_TX_SCTP_CKSUM, 20, 8),
         _offload_mbuf(pool, udp_frame, F.RTE_MBUF_F_TX_VLAN, 20, 8),
@@ -280,7 +278,8 @@ def test_tx_offload_refused_at_configure(tap_port):
     info = rte.rte_eth_dev_info()
     assert rte.rte_eth_dev_info_get(tap_port.port, info) == 0
     assert info.tx_offload_capa == ALL_TX
-    assert info.rx_offload_capa == (RX_CKSUM | rte.RTE_ETH_RX_OFFLOAD_TCP_LRO | rte.RTE_ETH_RX_OFFLOAD_SCATTER)
+    assert info.rx_offload_capa == (RX_CKSUM | rte.RTE_ETH_RX_OFFLOAD_TCP_LRO
+                                    | rte.RTE_ETH_RX_OFFLOAD_SCATTER)
     for rx, tx in ((0, rte.RTE_ETH_TX_OFFLOAD_VLAN_INSERT), (rte.RTE_ETH_RX_OFFLOAD_VLAN_STRIP, 0),
                    (0, rte.RTE_ETH_TX_OFFLOAD_SCTP_CKSUM), (rte.RTE_ETH_RX_OFFLOAD_KEEP_CRC, 0)):
         conf = rte.rte_eth_conf()
@@ -294,7 +293,8 @@ def test_tx_offload_refused_at_configure(tap_port):
     conf = rte.rte_eth_conf()
     assert rte.rte_eth_dev_configure(tap_port.port, 1, 1, conf) == 0
     rxconf.offloads = rte.RTE_ETH_RX_OFFLOAD_TCP_LRO
-    pool = rte.rte_pktmbuf_pool_create("ofl" + tap_port.iface[-8:], 64, 0, 0, rte.RTE_MBUF_DEFAULT_BUF_SIZE, -1)
+    pool = rte.rte_pktmbuf_pool_create("ofl" + tap_port.iface[-8:], 64, 0, 0,
+                                       rte.RTE_MBUF_DEFAULT_BUF_SIZE, -1)
     try:
         assert rte.rte_eth_rx_queue_setup(tap_port.port, 0, 16, 0, rxconf, pool) == -22
         txconf = rte.rte_eth_txconf()
@@ -336,18 +336,14 @@ def test_rx_packet_type_and_checksum_flags(make_port, variant, pool):
         pkts, _ = rx_poll(tp.port, 0, len(cases), match=is_marked, settle=0.05)
     try:
         assert [mbuf_bytes(m) for _, m in pkts] == [c[0] for c in cases]
-        for (_, m), (frame, ptype, lens, flag) in zip(pkts, cases):
+        for (_, m), (frame, ptype, lens, flag) in zip(pkts, cases, strict=True):
             assert m.packet_type == ptype, (rte.rte_get_ptype_name(m.packet_type), frame[12:16].hex())
             assert (m.l2_len, m.l3_len, m.l4_len) == lens
             assert m.ol_flags & rte.RTE_MBUF_F_RX_L4_CKSUM_MASK == flag
             assert not m.ol_flags & rte.RTE_MBUF_F_RX_LRO
     finally:
         free_all(m for _, m in pkts)
-    n = rte.rte_eth_xstats_get_names(tp.port, None, 0)
-    names, vals = [rte.rte_eth_xstat_name() for _ in range(n)], [rte.rte_eth_xstat() for _ in range(n)]
-    rte.rte_eth_xstats_get_names(tp.port, names, n)
-    rte.rte_eth_xstats_get(tp.port, vals, n)
-    xs = {k.name: v.value for k, v in zip(names, vals)}
+    xs = xstats_of(tp.port)
     assert xs["rx_q0_checksum_good_packets"] == 5
     assert xs["rx_q0_checksum_bad_packets"] == 2
     assert xs["rx_q0_checksum_none_packets"] == 0
@@ -401,7 +397,8 @@ LRO_VARIANTS = [("net_rtap", ""), ("net_rtap", "rx=batch"), ("net_rtap", "rx=pre
                 ("net_rtap", "rx=multishot"), ("net_tap", "")]
 
 
-@pytest.mark.parametrize("lro_variant", LRO_VARIANTS, ids=[d + (":" + a if a else "") for d, a in LRO_VARIANTS])
+@pytest.mark.parametrize("lro_variant", LRO_VARIANTS,
+                         ids=[d + (":" + a if a else "") for d, a in LRO_VARIANTS])
 def test_rx_lro_forwarded_with_offloads(make_port, make_pool, two_namespaces, tmp_path, lro_variant):
     """A real TCP connection between two namespaces whose only link is this process,
     forwarding between two ports with LRO and checksum offloads: the kernel hands over
@@ -438,7 +435,8 @@ def test_rx_lro_forwarded_with_offloads(make_port, make_pool, two_namespaces, tm
                         seen["segsz"].add(m.tso_segsz)
                         ok = (m.packet_type & rte.RTE_PTYPE_L4_MASK == rte.RTE_PTYPE_L4_TCP
                               and m.l2_len == 14 and m.l3_len == 20 and m.l4_len >= 20
-                              and m.ol_flags & rte.RTE_MBUF_F_RX_L4_CKSUM_MASK == rte.RTE_MBUF_F_RX_L4_CKSUM_NONE
+                              and (m.ol_flags & rte.RTE_MBUF_F_RX_L4_CKSUM_MASK
+                                   == rte.RTE_MBUF_F_RX_L4_CKSUM_NONE)
                               and m.pkt_len > 1514 and m.nb_segs > 1)
                         seen["bad_meta"] += not ok
                     if m.ol_flags & rte.RTE_MBUF_F_RX_L4_CKSUM_MASK == rte.RTE_MBUF_F_RX_L4_CKSUM_NONE:
@@ -482,8 +480,9 @@ def test_rx_lro_forwarded_with_offloads(make_port, make_pool, two_namespaces, tm
     n = rte.rte_eth_xstats_get_names(ports[0].port, None, 0)
     if n > 0:
         names, vals = [rte.rte_eth_xstat_name() for _ in range(n)], [rte.rte_eth_xstat() for _ in range(n)]
-        if rte.rte_eth_xstats_get_names(ports[0].port, names, n) == n and rte.rte_eth_xstats_get(ports[0].port, vals, n) == n:
-            xs = {k.name: v.value for k, v in zip(names, vals)}
+        if (rte.rte_eth_xstats_get_names(ports[0].port, names, n) == n
+                and rte.rte_eth_xstats_get(ports[0].port, vals, n) == n):
+            xs = {k.name: v.value for k, v in zip(names, vals, strict=True)}
     assert xs, "xstats unavailable after moving the interface back"
     assert xs["rx_q0_lro_packets"] > 0
     assert xs["tx_errors"] == 0

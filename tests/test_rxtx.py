@@ -9,7 +9,6 @@ marker, are considered.
 """
 from __future__ import annotations
 
-import errno
 import time
 
 import numpy as np
@@ -18,7 +17,7 @@ import pytest
 import pyrtap as rte
 from helpers import (
     ETH_P_TEST, MARKER, PacketSocket, chain_from, free_all, ip, is_marked_udp,
-    make_frame, mbuf_bytes, mbuf_from, rx_poll, segments, setup_port, udp_frame,
+    make_frame, mbuf_bytes, mbuf_from, rx_poll, segments, setup_port, stats_of, udp_frame,
 )
 
 RX_SIZES = [60, 64, 100, 128, 255, 256, 511, 512, 1000, 1023, 1024, 1400, 1514, 42, 18, 777]
@@ -28,12 +27,6 @@ RX_SIZES = [60, 64, 100, 128, 255, 256, 511, 512, 1000, 1023, 1024, 1400, 1514, 
 def rx_port(variant, make_port):
     """A probed port for each Rx data path: net_tap, net_rtap rx=prepost|multishot|batch."""
     return make_port(*variant)
-
-
-def _stats(port):
-    st = rte.rte_eth_stats()
-    assert rte.rte_eth_stats_get(port, st) == 0
-    return st
 
 
 def send_one(tap_port, m) -> list[bytes]:
@@ -64,7 +57,7 @@ def test_rx_exact_bytes(rx_port, pool, container):
         got = [mbuf_bytes(m) for m in mbufs]
         assert len(got) == len(frames)
         assert got == frames
-        for m, f in zip(mbufs, frames):
+        for m, f in zip(mbufs, frames, strict=True):
             assert m.port == rx_port.port
             assert m.pkt_len == len(f)
             assert m.data_len == len(f)
@@ -117,7 +110,7 @@ def test_rx_vlan_tagged_max_frame(rx_port, pool):
                           match=lambda f: f[12:14] in (b"\x81\x00", b"\x88\xb5"))
     try:
         assert [mbuf_bytes(m) for _, m in pkts] == [tagged, inner]
-        assert _stats(rx_port.port).ierrors == 0
+        assert stats_of(rx_port.port).ierrors == 0
     finally:
         free_all(m for _, m in pkts)
 
@@ -136,7 +129,7 @@ def test_rx_truncated_frame_is_an_error(rx_port, pool):
         pkts, _ = rx_poll(rx_port.port, 0, 2, settle=0.1)
     try:
         assert [mbuf_bytes(m) for _, m in pkts] == frames[2:]
-        assert _stats(rx_port.port).ierrors == 2
+        assert stats_of(rx_port.port).ierrors == 2
     finally:
         free_all(m for _, m in pkts)
 
@@ -190,7 +183,7 @@ def test_rx_recovers_after_pool_exhaustion(rx_port, pool):
             s.send_all(first)
             pkts, _ = rx_poll(port, 0, 1, timeout=0.2)
             assert pkts == [], "received a packet with no mbuf to replace its buffer"
-            assert _stats(port).rx_nombuf >= 1
+            assert stats_of(port).rx_nombuf >= 1
         finally:
             free_all(held)
         s.send_all(second)
@@ -216,14 +209,14 @@ def test_rx_imissed_counts_kernel_drops(make_port, variant, make_pool):
     frames = [make_frame(60, seed=i) for i in range(total)]
     with PacketSocket(tp.iface, ETH_P_TEST) as s:
         s.send_all(frames)
-    missed = _stats(tp.port).imissed
+    missed = stats_of(tp.port).imissed
     assert missed > 0
     pkts, others = rx_poll(tp.port, 0, total - missed, timeout=2, settle=0.05)
     try:
         data = [mbuf_bytes(m) for _, m in pkts]
         assert len(set(data)) == len(data)
         assert set(data) <= set(frames)
-        st = _stats(tp.port)
+        st = stats_of(tp.port)
         assert st.ipackets == len(data) + others
         assert st.ipackets + st.imissed == total + others
     finally:
@@ -246,7 +239,7 @@ def test_rx_scatter(make_port, variant, make_pool):
     mbufs = [m for _, m in pkts]
     try:
         assert len(mbufs) == len(frames)
-        for m, f in zip(mbufs, frames):
+        for m, f in zip(mbufs, frames, strict=True):
             segs = segments(m)
             want_segs = -(-len(f) // 256)
             assert m.nb_segs == want_segs == len(segs), f"{len(f)}-byte frame"
@@ -421,7 +414,7 @@ def test_tx_link_down_counts_errors(tap_port, pool):
     n = rte.rte_eth_tx_burst(port, 0, mbufs, 5)
     free_all(mbufs[n:])
     assert rte.rte_eth_dev_stop(port) == 0
-    st = _stats(port)
+    st = stats_of(port)
     assert st.oerrors == n
     assert st.opackets == 0 and st.obytes == 0
     assert pool.in_use_count() == 0
@@ -458,7 +451,7 @@ def test_tx_1023_segments_ok_1024_counted_as_error(tap_port, make_pool):
         sent = rte.rte_eth_tx_burst(tap_port.port, 0, [bad], 1)
         assert sent == 1, "the oversized chain must be taken (and dropped), not left to the caller"
         assert s.capture(1, timeout=0.3) == []
-    st = _stats(tap_port.port)
+    st = stats_of(tap_port.port)
     assert st.oerrors == 1
     assert st.opackets == 1
     assert rte.rte_mempool_in_use_count(mp) == base, "the dropped chain was not freed"
@@ -533,12 +526,12 @@ def test_multiqueue_spread(make_port, variant, make_pool):
     try:
         ids = [int.from_bytes(mbuf_bytes(m)[42 + len(MARKER):46 + len(MARKER)], "big") for _, m in pkts]
         assert sorted(ids) == sorted(frames), "frames lost or received twice"
-        for (q, m), i in zip(pkts, ids):
+        for (_q, m), i in zip(pkts, ids, strict=True):
             assert mbuf_bytes(m) == frames[i]
             assert m.port == tp.port
         per_queue = {q: sum(1 for qq, _ in pkts if qq == q) for q in range(4)}
         assert sum(1 for n in per_queue.values() if n) > 1, f"all flows on one queue: {per_queue}"
-        st = _stats(tp.port)
+        st = stats_of(tp.port)
         assert others == 0, "unexpected non-test frames"
         for q in range(4):
             assert st.q_ipackets[q] == per_queue[q]
@@ -559,7 +552,7 @@ def test_multiqueue_tx_every_queue(make_port, driver, make_pool):
             assert rte.rte_eth_tx_burst(tp.port, q, [mbuf_from(mp, f)], 1) == 1
         got = s.capture(4)
     assert sorted(got) == sorted(frames)
-    st = _stats(tp.port)
+    st = stats_of(tp.port)
     assert st.q_opackets[:4] == [1, 1, 1, 1]
     assert rte.rte_eth_dev_stop(tp.port) == 0
     assert mp.in_use_count() == 0
@@ -591,7 +584,7 @@ def test_tx_no_stall_small_pool(make_port, driver, make_pool):
             rte.rte_pktmbuf_free_bulk(burst[k:n], n - k)
         sent += k
     assert sent == total
-    st = _stats(tp.port)
+    st = stats_of(tp.port)
     assert st.opackets + st.oerrors == total
     assert st.opackets == total
     assert st.obytes == total * 60
@@ -634,7 +627,7 @@ def test_stats_counts_and_reset(rx_port, pool):
     """ipackets/ibytes/opackets/obytes count exactly what crossed the port; reset zeroes them."""
     port = rx_port.port
     setup_port(port, pool)
-    st = _stats(port)
+    st = stats_of(port)
     assert (st.ipackets, st.opackets, st.ibytes, st.obytes) == (0, 0, 0, 0)
     rx_frames = [make_frame(n, seed=i) for i, n in enumerate([60, 100, 200, 1514, 64, 333])]
     tx_frames = [make_frame(n, seed=50 + i) for i, n in enumerate([70, 80, 90, 1000, 1514])]
@@ -644,9 +637,10 @@ def test_stats_counts_and_reset(rx_port, pool):
         assert others == 0, "unexpected non-test frames (IPv6 not disabled?)"
         assert [mbuf_bytes(m) for _, m in pkts] == rx_frames
         free_all(m for _, m in pkts)
-        assert rte.rte_eth_tx_burst(port, 0, [mbuf_from(pool, f) for f in tx_frames], len(tx_frames)) == len(tx_frames)
+        tx = [mbuf_from(pool, f) for f in tx_frames]
+        assert rte.rte_eth_tx_burst(port, 0, tx, len(tx_frames)) == len(tx_frames)
         assert s.capture(len(tx_frames)) == tx_frames
-    st = _stats(port)
+    st = stats_of(port)
     assert st.ipackets == len(rx_frames)
     assert st.ibytes == sum(map(len, rx_frames))
     assert st.opackets == len(tx_frames)
@@ -655,7 +649,7 @@ def test_stats_counts_and_reset(rx_port, pool):
     assert st.q_ibytes[0] == st.ibytes and st.q_obytes[0] == st.obytes
     assert st.ierrors == st.oerrors == st.rx_nombuf == 0
     assert rte.rte_eth_stats_reset(port) == 0
-    st = _stats(port)
+    st = stats_of(port)
     assert (st.ipackets, st.opackets, st.ibytes, st.obytes, st.imissed) == (0, 0, 0, 0, 0)
     assert st.q_ipackets[0] == st.q_opackets[0] == 0
     # counting restarts from zero
@@ -663,7 +657,7 @@ def test_stats_counts_and_reset(rx_port, pool):
         s.send(rx_frames[0])
         pkts, _ = rx_poll(port, 0, 1, settle=0.02)
         free_all(m for _, m in pkts)
-    st = _stats(port)
+    st = stats_of(port)
     assert st.ipackets == 1 and st.ibytes == len(rx_frames[0])
     assert rte.rte_eth_dev_stop(port) == 0
     assert pool.in_use_count() == 0

@@ -25,7 +25,7 @@ import pytest
 
 import pyrtap as rte
 from helpers import DST_MAC, MARKER, SRC_MAC, PacketSocket, chain_from, inet_checksum, ip, is_marked_udp, \
-    is_test_frame, make_frame, mbuf_bytes, mbuf_from, setup_port, udp_frame
+    is_test_frame, make_frame, mbuf_bytes, mbuf_from, setup_port, stats_of, udp_frame, xstats_of
 
 EINVAL, ENODEV = errno.EINVAL, errno.ENODEV
 
@@ -48,32 +48,14 @@ UCASTS = [bytes.fromhex("02000000aa01"), bytes.fromhex("0a1b2c3d4e5f")]
 
 # ---- helpers -------------------------------------------------------------------------------
 
-def stats_of(port: int) -> rte.rte_eth_stats:
-    st = rte.rte_eth_stats()
-    assert rte.rte_eth_stats_get(port, st) == 0
-    return st
-
-
-def xstats_of(port: int) -> dict[str, int]:
-    n = rte.rte_eth_xstats_get_names(port, None, 0)
-    assert n > 0
-    names = [rte.rte_eth_xstat_name() for _ in range(n)]
-    values = [rte.rte_eth_xstat() for _ in range(n)]
-    assert rte.rte_eth_xstats_get_names(port, names, n) == n
-    assert rte.rte_eth_xstats_get(port, values, n) == n
-    assert [v.id for v in values] == list(range(n))
-    out = {names[v.id].name: v.value for v in values}
-    assert len(out) == n, "duplicate xstat names"
-    return out
-
-
 def kstats(iface: str) -> dict:
     """The kernel's counters of ``iface`` (``ip -j -s link show``: stats64)."""
     return json.loads(ip("-j", "-s", "link", "show", "dev", iface).stdout)[0]["stats64"]
 
 
 def bin_of(length: int) -> str:
-    for limit, name in zip((64, 127, 255, 511, 1023, 1518), BINS):
+    # BINS has one more entry than limits: the open-ended last bin, returned after the loop.
+    for limit, name in zip((64, 127, 255, 511, 1023, 1518), BINS, strict=False):
         if length <= limit:
             return name
     return BINS[-1]
@@ -418,7 +400,7 @@ def _check_name_order(names: list[str], nb_rx: int, nb_tx: int) -> None:
     assert names[:8] == GENERIC
     groups = [f"rx_q{q}_" for q in range(nb_rx)] + [f"tx_q{q}_" for q in range(nb_tx)]
     pos = 8
-    for prefix, suffixes in zip(groups, [RXQ] * nb_rx + [TXQ] * nb_tx):
+    for prefix, suffixes in zip(groups, [RXQ] * nb_rx + [TXQ] * nb_tx, strict=True):
         chunk = names[pos:pos + len(suffixes)]
         assert sorted(chunk) == sorted(prefix + s for s in suffixes), prefix
         pos += len(suffixes)
@@ -663,7 +645,8 @@ def test_tx_offload_counters(tap_port, pool):
     assert rte.rte_eth_dev_start(port) == 0
     eth = DST_MAC + SRC_MAC + b"\x08\x00"
     udp_payload = bytes(range(40))
-    udp = struct.pack("!HHHH", 1234, 5678, 8 + len(udp_payload), _phdr_sum(17, 8 + len(udp_payload))) + udp_payload
+    udp = (struct.pack("!HHHH", 1234, 5678, 8 + len(udp_payload), _phdr_sum(17, 8 + len(udp_payload)))
+           + udp_payload)
     tcp_payload = bytes(i & 0xFF for i in range(250))
     tcp = struct.pack("!HHIIBBHHH", 1234, 80, 1, 0, 5 << 4, 0x18, 65535, _phdr_sum(6, None), 0) + tcp_payload
     m_udp = mbuf_from(pool, eth + _ipv4(17, udp))

@@ -21,7 +21,7 @@ from ..ethdev_types import (
 )
 from .tapdev import TUN_F_CSUM, TUN_F_TSO4, TUN_F_TSO6, TUN_F_TSO_ECN, TapDevice
 
-log = logging.getLogger("pyrtap")
+log = logging.getLogger(__name__)  # pyrtap.<module>, listed in docs/api.md#loggers
 
 VLAN_TAG_LEN = 4
 MAX_MTU = 65535 - RTE_ETHER_HDR_LEN - VLAN_TAG_LEN

@@ -18,7 +18,7 @@ from __future__ import annotations
 import errno
 import logging
 
-log = logging.getLogger("pyrtap")
+log = logging.getLogger(__name__)  # pyrtap.<module>, listed in docs/api.md#loggers
 
 
 class TapIntrOps:

@@ -110,10 +110,12 @@ class TapDevice:
                     raise ValueError("interface %r exists and is a %s interface, not a TAP"
                                      % (iface, kind or "non-TAP"))
                 uid, gid = tap_owner(iface)
-                if (uid != -1 and uid != os.geteuid()) or (uid == -1 and gid != -1 and gid not in os.getgroups()
+                if (uid != -1 and uid != os.geteuid()) or (uid == -1 and gid != -1
+                                                           and gid not in os.getgroups()
                                                            and gid != os.getegid()):
                     # Even root may attach; but another user's TAP is theirs to read.
-                    raise PermissionError(1, "interface %r belongs to uid %d / gid %d, not to us" % (iface, uid, gid))
+                    raise PermissionError(1, "interface %r belongs to uid %d / gid %d, not to us"
+                                          % (iface, uid, gid))
         try:
             self.keepalive, self.created_name = _open_queue(name)
         except OSError as e:

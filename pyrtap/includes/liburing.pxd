@@ -56,6 +56,8 @@ cdef extern from "<liburing.h>" nogil:
         IORING_SETUP_SINGLE_ISSUER
         IORING_SETUP_DEFER_TASKRUN
         IORING_SETUP_SUBMIT_ALL
+        IORING_SETUP_R_DISABLED
+        IORING_REGISTER_ENABLE_RINGS    # io_uring_register opcode: linux.pxd's SYS_io_uring_register
         IORING_SETUP_CQSIZE
         IORING_ASYNC_CANCEL_ALL
         IORING_ASYNC_CANCEL_ANY

@@ -1,6 +1,7 @@
 # Linux interfaces of the TAP data path other than liburing's API: the virtio-net
-# header a TAP queue carries before each frame, eventfd (Rx interrupts), and the
-# io_uring opcodes that liburing's header may lack (pyrtap_linux.h checks them).
+# header a TAP queue carries before each frame, eventfd (Rx interrupts), system calls
+# liburing 2.3 does not wrap, the io_uring opcodes that liburing's header may lack
+# (pyrtap_linux.h checks them) and thread ids as the kernel knows them.
 from libc.stdint cimport uint8_t, uint16_t
 
 cdef extern from "<linux/if_ether.h>" nogil:
@@ -24,6 +25,11 @@ cdef extern from "<linux/virtio_net.h>" nogil:
         VIRTIO_NET_HDR_GSO_UDP_L4
         VIRTIO_NET_HDR_GSO_ECN
 
+cdef extern from "<sys/syscall.h>" nogil:
+    # liburing 2.3 declares io_uring_enable_rings but its shared library does not export
+    # it: net_rtap enables a ring with syscall() (uring_enable).
+    long SYS_io_uring_register
+
 cdef extern from "<sys/eventfd.h>" nogil:
     int eventfd(unsigned int initval, int flags)
     enum:
@@ -34,3 +40,4 @@ cdef extern from "pyrtap_linux.h" nogil:
     enum:
         VNET_HDR_LEN               # sizeof(struct virtio_net_hdr), what TUNSETVNETHDRSZ sets
         IORING_OP_READ_MULTISHOT   # kernel >= 6.7; liburing < 2.5 does not name it
+    int pyrtap_tid()               # the calling thread's kernel id (gettid), cached per thread
