@@ -38,7 +38,7 @@ help:
 	@echo "make test           run the tests (pytest -q); PYTEST_ARGS=... passes arguments"
 	@echo "make bench          run benchmarks/bench_*.py"
 	@echo "make setup          prerequisites + .venv + editable install only"
-	@echo "make clean          remove build/, .venv, *.so, pyrtap/_core.c, stamps"
+	@echo "make clean          remove build/, .venv, *.so, pyrtap/_core.c, pyrtap/_rawbench.c, stamps"
 
 prereqs:
 	@scripts/prereqs.sh
@@ -81,6 +81,6 @@ bench: setup
 	@set -e; for b in $(BENCHES); do echo "== $$b"; $(VPY) $$b; done
 
 clean:
-	rm -rf build $(VENV) *.egg-info .pytest_cache $(STAMP) .stamp-* pyrtap/_core.c
+	rm -rf build $(VENV) *.egg-info .pytest_cache $(STAMP) .stamp-* pyrtap/_core.c pyrtap/_rawbench.c
 	find pyrtap -name '*.so' -delete
 	find . -name __pycache__ -type d -not -path './.git/*' -prune -exec rm -rf {} +

@@ -26,6 +26,7 @@ _Callbacks: TypeAlias = tuple[tuple[Any, Any], ...]
 
 C_CONSTANTS: dict[str, int]
 C_LIMITS: dict[str, int]
+TUN_CONSTANTS: dict[str, int]
 DYNFIELD_AREA_SIZE: int
 MAX_BURST_SIZE: int
 MBUF_LAYOUT: tuple[tuple[str, int, int], ...]

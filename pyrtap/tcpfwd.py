@@ -580,15 +580,15 @@ def render(records: list[dict], seconds: float, console) -> None:
 
 # ---- the raw forwarder: python -m pyrtap.tcpfwd raw A B [--no-offload] --------------------
 
-TUNSETIFF, TUNSETOFFLOAD = 0x400454CA, 0x400454D0
-IFF_TAP, IFF_NO_PI, IFF_VNET_HDR = 0x0002, 0x1000, 0x4000
-TUN_F_CSUM, TUN_F_TSO4, TUN_F_TSO6 = 0x01, 0x02, 0x04
-
-
 def raw_forwarder(a: str, b: str, offload: bool = True) -> int:
     """Forward frames A <-> B with os.read/os.write, the virtio-net header untouched."""
     import fcntl
     import struct
+
+    # Only the kernel's constants come from pyrtap (the core compiles them from
+    # <linux/if_tun.h>); the data path is plain Python.
+    from pyrtap.drivers.tapdev import (IFF_NO_PI, IFF_TAP, IFF_VNET_HDR, TUN_F_CSUM, TUN_F_TSO4,
+                                       TUN_F_TSO6, TUNSETIFF, TUNSETOFFLOAD)
 
     def open_tap(name):
         fd = os.open("/dev/net/tun", os.O_RDWR | os.O_CLOEXEC)

@@ -157,8 +157,8 @@ cdef uint16_t run_callbacks(bint rx, int port_id, int queue_id, pkts, uint16_t n
 
 def _log_callback_error(bint rx, int port_id, int queue_id):
     import logging
-    logging.getLogger("pyrtap").exception("port %d %s queue %d: burst callback failed", port_id,
-                                          "Rx" if rx else "Tx", queue_id)
+    logging.getLogger("pyrtap.core").exception("port %d %s queue %d: burst callback failed",
+                                               port_id, "Rx" if rx else "Tx", queue_id)
 
 
 def rte_eth_rx_burst(int port_id, int queue_id, rx_pkts, int nb_pkts):

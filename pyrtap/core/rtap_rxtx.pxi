@@ -97,7 +97,7 @@ cdef _log_wrong_thread():
     global g_wrong_thread
     g_wrong_thread = False
     import logging
-    logging.getLogger("pyrtap").error(
+    logging.getLogger("pyrtap.core").error(
         "a net_rtap queue made with uring=defer (IORING_SETUP_SINGLE_ISSUER) was polled "
         "from a second thread: its ring belongs to the thread that polled it first since "
         "the port started, bursts from any other thread receive and send nothing (counted "

@@ -25,6 +25,30 @@ cdef extern from "<linux/virtio_net.h>" nogil:
         VIRTIO_NET_HDR_GSO_UDP_L4
         VIRTIO_NET_HDR_GSO_ECN
 
+cdef extern from "<linux/if_tun.h>" nogil:
+    # drivers/tapdev.py's ioctls and flags, exported by _core as TUN_CONSTANTS so that
+    # the kernel's header is their only definition
+    enum:
+        TUNSETIFF
+        TUNGETIFF
+        TUNGETDEVNETNS
+        TUNSETPERSIST
+        TUNSETOFFLOAD
+        TUNSETVNETHDRSZ
+        TUNSETQUEUE
+        TUNSETOWNER
+        TUNSETGROUP
+        IFF_TAP
+        IFF_NO_PI
+        IFF_MULTI_QUEUE
+        IFF_VNET_HDR
+        IFF_ATTACH_QUEUE
+        IFF_DETACH_QUEUE
+        TUN_F_CSUM
+        TUN_F_TSO4
+        TUN_F_TSO6
+        TUN_F_TSO_ECN
+
 cdef extern from "<sys/syscall.h>" nogil:
     # liburing 2.3 declares io_uring_enable_rings but its shared library does not export
     # it: net_rtap enables a ring with syscall() (uring_enable).
