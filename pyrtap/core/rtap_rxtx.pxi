@@ -10,8 +10,10 @@
 #     when the submission ring runs low, which never happens: its pool drains).
 #
 # Queues: UringAutoRxQueue (rx=auto, the default), UringBatchRxQueue (rx=batch),
-# UringRxQueue (rx=prepost), UringMultishotRxQueue (rx=multishot), UringTxQueue. The
-# ring set-up and teardown that Rx and Tx share are C functions on struct uring_q.
+# UringRxQueue (rx=prepost), UringMultishotRxQueue (rx=multishot), UringTxQueue. Each
+# holds a struct uring_q: its ring (uring_ring, set up and torn down by the uring_*
+# functions), the descriptors both directions use, and an Rx part (uring_rxq) and a Tx
+# part (uring_txq); the uring_q_* functions work on the whole queue.
 #
 # Uses: RxQueue, TxQueue, qstats, rxq_conf, tx_count (queue.pxi); the receive buffers
 # and the per-packet Rx/Tx steps (vnet_rxtx.pxi); the free batches (mempool.pxi);
@@ -44,16 +46,18 @@ ctypedef struct mshot_state:
     uint32_t added             # buffers added to the ring since the last advance
 
 
-# One queue's C state. The ring part is every queue's (uring_q_setup / uring_q_free);
-# the Rx and Tx parts are used by that direction's bursts only.
-ctypedef struct uring_q:
+# One queue's C state, in parts: the ring (uring_ring), which every queue has and the
+# uring_* functions below set up, submit to and tear down; the descriptors and counters
+# that both directions' bursts use; and the Rx part (uring_rxq) or the Tx part
+# (uring_txq), used by that direction's bursts only (the other stays zeroed). The
+# uring_q_* functions work on the whole queue. Nested structs are laid out inline:
+# q.r.inflight is one offset from q, as a flat member was.
+ctypedef struct uring_ring:
     io_uring ring
-    bint ring_ready            # uring_init done, uring_exit not yet
-    qstats st
-    int fd
+    bint ready                 # uring_init done, uring_exit not yet
+    int fd                     # the TAP queue's fd (the ring's registered file; plain read()/write())
     int sqe_fd                 # what SQEs name: 0, the registered file, or fd itself
     uint8_t sqe_flags          # IOSQE_FIXED_FILE when the fd is registered
-    uint32_t nb_desc
     uint32_t inflight          # descriptors owned by the kernel
     uint32_t pending           # SQEs prepared since the last submit
     bint defer                 # DEFER_TASKRUN: completions need an io_uring_enter
@@ -62,24 +66,37 @@ ctypedef struct uring_q:
     int owner                  # defer: the thread (kernel id) that enabled the ring, its only submitter
     bint wrong_thread          # defer: polled from another thread (counted once)
     int sentinel               # defer: read end of a pipe only the ring writes to (uring_exit)
-    pyrtap_mbuf **slots        # head mbuf of each descriptor
-    iovec *iovs                # per-descriptor gather/scatter lists
-    uint32_t iov_per_slot
-    uint32_t sync_max          # bursts up to this size use plain read()/write() (devarg sync=)
-    # Rx only
+
+
+ctypedef struct uring_rxq:
     rxq_conf rc
     bint probe                 # rx=auto: start with a plain read() when the queue was idle
     bint idle                  # rx=auto: the last burst found the queue empty
     uint32_t last              # rx=auto: frames the last burst received
-    # Tx only
+    mshot_state ms             # rx=multishot only
+
+
+ctypedef struct uring_txq:
     uint64_t tx_ok             # configured RTE_ETH_TX_OFFLOAD_* of the port
     uint32_t *free_slots
     uint32_t nb_free
     uint8_t *hdrs              # per-descriptor virtio-net header when headroom can't be used
     iovec **heap_iovs          # per-descriptor vectors longer than iov_per_slot
-    # Rx multishot only
-    mshot_state ms
 
+
+ctypedef struct uring_q:
+    uring_ring r               # the ring
+    qstats st
+    uint32_t nb_desc
+    pyrtap_mbuf **slots        # head mbuf of each descriptor
+    iovec *iovs                # per-descriptor gather/scatter lists
+    uint32_t iov_per_slot
+    uint32_t sync_max          # bursts up to this size use plain read()/write() (devarg sync=)
+    uring_rxq rx               # Rx queues only
+    uring_txq tx               # Tx queues only
+
+
+# ---- The ring ------------------------------------------------------------------------
 
 # The first SQPOLL ring of the process: later ones attach to its SQ thread
 # (IORING_SETUP_ATTACH_WQ) instead of each starting a kernel thread that spins on a CPU.
@@ -104,17 +121,17 @@ cdef _log_wrong_thread():
         "in errors); poll each queue from one thread, or use another uring= preset")
 
 
-cdef bint uring_enable(uring_q *q) noexcept nogil:
+cdef bint uring_enable(uring_ring *r) noexcept nogil:
     """Enable a disabled ring: the calling thread becomes its only submitter (the kernel
     sets SINGLE_ISSUER's task on enable when the ring was made disabled), and what start()
     prepared is submitted. False when the kernel refuses: another thread enabled it first
     (-EEXIST), or the queue has no ring (a failed start)."""
-    if q.ring.ring_fd < 0 or syscall(SYS_io_uring_register, q.ring.ring_fd,
+    if r.ring.ring_fd < 0 or syscall(SYS_io_uring_register, r.ring.ring_fd,
                                      IORING_REGISTER_ENABLE_RINGS, NULL, 0) < 0:
         return False
-    q.owner = pyrtap_tid()
-    q.disabled = False
-    uring_submit(q)
+    r.owner = pyrtap_tid()
+    r.disabled = False
+    uring_submit(r)
     return True
 
 
@@ -122,30 +139,33 @@ cdef inline bint uring_foreign(uring_q *q) noexcept nogil:
     """Called first by every burst. A DEFER_TASKRUN ring belongs to the thread that polls
     it first after start (which enables it here); from any other thread the kernel refuses
     every io_uring_enter (-EEXIST), so the burst must not even try (rx=batch would wait
-    forever, Tx would report unsent frames as sent)."""
+    forever, Tx would report unsent frames as sent). The first such burst counts an error
+    in the queue's stats, hence the whole queue as argument (a (ring, stats) pair made gcc
+    split uring_tx_burst differently, so the burst code would not be the same)."""
     global g_wrong_thread
-    if not q.defer:
+    cdef uring_ring *r = &q.r
+    if not r.defer:
         return False
-    if q.disabled:
-        if uring_enable(q):
+    if r.disabled:
+        if uring_enable(r):
             return False
-    elif pyrtap_tid() == q.owner:
+    elif pyrtap_tid() == r.owner:
         return False
-    if not q.wrong_thread:
-        q.wrong_thread = True
+    if not r.wrong_thread:
+        r.wrong_thread = True
         q.st.errors += 1
         g_wrong_thread = True
     return True
 
 
-cdef int uring_init(uring_q *q, uint32_t entries, unsigned flags) except -1:
+cdef int uring_init(uring_ring *r, uint32_t entries, unsigned flags) except -1:
     global g_sqpoll_fd
     cdef io_uring_params p
     cdef int rc
-    q.defer = (flags & IORING_SETUP_DEFER_TASKRUN) != 0
-    q.disabled = q.defer
-    q.wrong_thread = False
-    if q.defer:
+    r.defer = (flags & IORING_SETUP_DEFER_TASKRUN) != 0
+    r.disabled = r.defer
+    r.wrong_thread = False
+    if r.defer:
         # Made disabled: the first burst enables it, which makes the thread that polls
         # the queue its submitter, wherever the queue was set up (uring_foreign).
         flags |= IORING_SETUP_R_DISABLED
@@ -154,72 +174,28 @@ cdef int uring_init(uring_q *q, uint32_t entries, unsigned flags) except -1:
     if flags & IORING_SETUP_SQPOLL and g_sqpoll_fd >= 0:
         p.flags |= IORING_SETUP_ATTACH_WQ
         p.wq_fd = g_sqpoll_fd
-        rc = io_uring_queue_init_params(entries, &q.ring, &p)
+        rc = io_uring_queue_init_params(entries, &r.ring, &p)
         if rc == 0:
-            q.defer = False
+            r.defer = False
             return 0
         p.flags = flags          # that ring is gone: this one leads from now on
         p.wq_fd = 0
-    rc = io_uring_queue_init_params(entries, &q.ring, &p)
+    rc = io_uring_queue_init_params(entries, &r.ring, &p)
     if rc == 0 and flags & IORING_SETUP_SQPOLL:
-        g_sqpoll_fd = q.ring.ring_fd
+        g_sqpoll_fd = r.ring.ring_fd
     if rc < 0:
         raise OSError(-rc, "io_uring_queue_init(%d entries, flags 0x%x) failed: %s"
                       % (entries, flags, os.strerror(-rc)))
     return 0
 
 
-cdef inline void uring_submit(uring_q *q) noexcept nogil:
-    if q.pending and not q.disabled:    # a disabled ring keeps them for its first burst
-        io_uring_submit(&q.ring)
-        q.pending = 0
+cdef inline void uring_submit(uring_ring *r) noexcept nogil:
+    if r.pending and not r.disabled:    # a disabled ring keeps them for its first burst
+        io_uring_submit(&r.ring)
+        r.pending = 0
 
 
-ctypedef void (*complete_fn)(uring_q *q, uint32_t slot, int res, free_batch *b) noexcept nogil
-
-
-cdef int uring_cancel_drain(uring_q *q, complete_fn done) noexcept nogil:
-    """Cancel every request in flight and wait for all their completions.
-
-    Each posted descriptor produces exactly one CQE (its result or -ECANCELED), so
-    counting them is how we know the kernel will not touch any buffer again.
-    Returns the number of descriptors still unaccounted for (0 on success).
-    """
-    cdef io_uring_sqe *sqe
-    cdef io_uring_cqe *cqe
-    cdef __kernel_timespec ts
-    cdef free_batch b
-    cdef int rc, timeouts = 0
-    cdef bint cancel_done = q.inflight == 0
-    batch_init(&b)
-    if not cancel_done:
-        sqe = io_uring_get_sqe(&q.ring)
-        if sqe == NULL:
-            uring_submit(q)
-            sqe = io_uring_get_sqe(&q.ring)
-        io_uring_prep_cancel64(sqe, 0, IORING_ASYNC_CANCEL_ALL | IORING_ASYNC_CANCEL_ANY)
-        io_uring_sqe_set_data64(sqe, CANCEL_TAG)
-        q.pending += 1
-        uring_submit(q)
-    ts.tv_sec = 0
-    ts.tv_nsec = 100000000
-    while (q.inflight or not cancel_done) and timeouts < 50:
-        rc = io_uring_wait_cqe_timeout(&q.ring, &cqe, &ts)
-        if rc < 0:
-            timeouts += 1
-            continue
-        if cqe.user_data == CANCEL_TAG:
-            cancel_done = True
-        else:
-            if not (cqe.flags & IORING_CQE_F_MORE):    # a multishot request goes on
-                q.inflight -= 1
-            done(q, <uint32_t>cqe.user_data, cqe.res, &b)
-        io_uring_cqe_seen(&q.ring, cqe)
-    batch_flush(&b)
-    return q.inflight
-
-
-cdef bint uring_exit(uring_q *q) noexcept nogil:
+cdef bint uring_exit(uring_ring *r) noexcept nogil:
     """Tear a ring down. The registered file goes first, synchronously: the ring's own
     teardown runs later in a kernel worker, and until then it would keep the TAP queue
     attached (and a closed non-persistent interface alive).
@@ -235,80 +211,136 @@ cdef bint uring_exit(uring_q *q) noexcept nogil:
     within 5 s: the buffers may still be the kernel's."""
     global g_sqpoll_fd
     cdef pollfd pfd
-    cdef int rc = 0 if q.sentinel < 0 and q.defer else 1   # defer without a sentinel: unknown
-    if q.ring.ring_fd == g_sqpoll_fd:
+    cdef int rc = 0 if r.sentinel < 0 and r.defer else 1   # defer without a sentinel: unknown
+    if r.ring.ring_fd == g_sqpoll_fd:
         g_sqpoll_fd = -1
-    if q.sqe_flags & IOSQE_FIXED_FILE:
-        io_uring_unregister_files(&q.ring)
-    io_uring_queue_exit(&q.ring)
-    q.ring.ring_fd = -1
-    q.disabled = q.defer        # no burst may enable what is left of it
-    if q.sentinel >= 0:
-        pfd.fd = q.sentinel
+    if r.sqe_flags & IOSQE_FIXED_FILE:
+        io_uring_unregister_files(&r.ring)
+    io_uring_queue_exit(&r.ring)
+    r.ring.ring_fd = -1
+    r.disabled = r.defer        # no burst may enable what is left of it
+    if r.sentinel >= 0:
+        pfd.fd = r.sentinel
         pfd.events = POLLIN     # a hang-up is reported whatever is asked
         rc = poll(&pfd, 1, 5000)
         while rc < 0 and errno == EINTR:
             rc = poll(&pfd, 1, 5000)
-        close(q.sentinel)
-        q.sentinel = -1
+        close(r.sentinel)
+        r.sentinel = -1
     return rc == 1
+
+
+cdef int uring_open(uring_ring *r, uint32_t entries, int evfd, bint evfd_on) except -1:
+    """Make the queue's ring of ``entries`` SQ entries (at setup, and at each start of a
+    uring=defer queue) with its registered files, and register ``evfd``, the Rx interrupt
+    eventfd, if there is one."""
+    cdef int files[2]
+    cdef int p[2]
+    cdef int rc, n = 1
+    uring_init(r, entries, r.flags)
+    r.ready = True
+    # A registered file spares the kernel a file lookup per request.
+    r.sqe_fd = r.fd
+    r.sqe_flags = 0
+    files[0] = r.fd
+    if r.defer and pipe2(p, O_CLOEXEC) == 0:
+        files[1] = p[1]         # the sentinel: see uring_exit
+        n = 2
+    if io_uring_register_files(&r.ring, files, n) == 0:
+        r.sqe_fd = 0
+        r.sqe_flags = IOSQE_FIXED_FILE
+        if n == 2:
+            r.sentinel = p[0]
+    elif n == 2:
+        close(p[0])
+    if n == 2:
+        close(p[1])
+    if evfd > 0:                # asked for before this ring was made (uring=defer restart)
+        rc = io_uring_register_eventfd(&r.ring, evfd)
+        if rc < 0:
+            raise OSError(-rc, "io_uring_register_eventfd: " + os.strerror(-rc))
+        io_uring_cq_eventfd_toggle(&r.ring, evfd_on)
+    return 0
+
+
+cdef void uring_close(uring_ring *r) noexcept:
+    """Release the ring (the queue must be stopped): uring_exit may wait for the kernel
+    (a uring=defer ring's sentinel), without the GIL."""
+    if r.ready:
+        with nogil:
+            uring_exit(r)
+        r.ready = False
+
+
+# ---- The queue: its ring and descriptors, Rx or Tx -----------------------------------
+
+ctypedef void (*complete_fn)(uring_q *q, uint32_t slot, int res, free_batch *b) noexcept nogil
+
+
+cdef int uring_q_cancel_drain(uring_q *q, complete_fn done) noexcept nogil:
+    """Cancel every request in flight and wait for all their completions.
+
+    Each posted descriptor produces exactly one CQE (its result or -ECANCELED), so
+    counting them is how we know the kernel will not touch any buffer again.
+    Returns the number of descriptors still unaccounted for (0 on success).
+    """
+    cdef io_uring_sqe *sqe
+    cdef io_uring_cqe *cqe
+    cdef __kernel_timespec ts
+    cdef free_batch b
+    cdef int rc, timeouts = 0
+    cdef bint cancel_done = q.r.inflight == 0
+    batch_init(&b)
+    if not cancel_done:
+        sqe = io_uring_get_sqe(&q.r.ring)
+        if sqe == NULL:
+            uring_submit(&q.r)
+            sqe = io_uring_get_sqe(&q.r.ring)
+        io_uring_prep_cancel64(sqe, 0, IORING_ASYNC_CANCEL_ALL | IORING_ASYNC_CANCEL_ANY)
+        io_uring_sqe_set_data64(sqe, CANCEL_TAG)
+        q.r.pending += 1
+        uring_submit(&q.r)
+    ts.tv_sec = 0
+    ts.tv_nsec = 100000000
+    while (q.r.inflight or not cancel_done) and timeouts < 50:
+        rc = io_uring_wait_cqe_timeout(&q.r.ring, &cqe, &ts)
+        if rc < 0:
+            timeouts += 1
+            continue
+        if cqe.user_data == CANCEL_TAG:
+            cancel_done = True
+        else:
+            if not (cqe.flags & IORING_CQE_F_MORE):    # a multishot request goes on
+                q.r.inflight -= 1
+            done(q, <uint32_t>cqe.user_data, cqe.res, &b)
+        io_uring_cqe_seen(&q.r.ring, cqe)
+    batch_flush(&b)
+    return q.r.inflight
 
 
 cdef int uring_q_setup(uring_q *q, int fd, uint32_t nb_desc, unsigned flags,
                        uint32_t iov_per_slot) except -1:
     """The descriptor arrays and the first ring of a net_rtap queue, Rx or Tx."""
-    q.fd = fd
+    q.r.fd = fd
     q.nb_desc = nb_desc
     q.iov_per_slot = iov_per_slot
     q.slots = <pyrtap_mbuf **>PyMem_Calloc(nb_desc, sizeof(pyrtap_mbuf *))
     if q.slots == NULL:
         raise MemoryError()
     uring_q_iovs(q, iov_per_slot)
-    q.flags = flags
-    q.sentinel = -1
-    uring_q_open(q, -1, False)
-    return 0
-
-
-cdef int uring_q_open(uring_q *q, int evfd, bint evfd_on) except -1:
-    """Make the queue's ring (at setup, and at each start of a uring=defer queue) with its
-    registered files, and register ``evfd``, the Rx interrupt eventfd, if there is one."""
-    cdef int files[2]
-    cdef int p[2]
-    cdef int rc, n = 1
+    q.r.flags = flags
+    q.r.sentinel = -1
     # One SQ entry per descriptor plus one for the cancel request; CQ twice that.
-    uring_init(q, q.nb_desc + 1, q.flags)
-    q.ring_ready = True
-    # A registered file spares the kernel a file lookup per request.
-    q.sqe_fd = q.fd
-    q.sqe_flags = 0
-    files[0] = q.fd
-    if q.defer and pipe2(p, O_CLOEXEC) == 0:
-        files[1] = p[1]         # the sentinel: see uring_exit
-        n = 2
-    if io_uring_register_files(&q.ring, files, n) == 0:
-        q.sqe_fd = 0
-        q.sqe_flags = IOSQE_FIXED_FILE
-        if n == 2:
-            q.sentinel = p[0]
-    elif n == 2:
-        close(p[0])
-    if n == 2:
-        close(p[1])
-    if evfd > 0:                # asked for before this ring was made (uring=defer restart)
-        rc = io_uring_register_eventfd(&q.ring, evfd)
-        if rc < 0:
-            raise OSError(-rc, "io_uring_register_eventfd: " + os.strerror(-rc))
-        io_uring_cq_eventfd_toggle(&q.ring, evfd_on)
+    uring_open(&q.r, q.nb_desc + 1, -1, False)
     return 0
 
 
 cdef int uring_q_up(uring_q *q, int evfd, bint evfd_on):
     """At start: a uring=defer queue's stop closed its ring, make the next one. 0 or -errno."""
-    if q.ring_ready:
+    if q.r.ready:
         return 0
     try:
-        uring_q_open(q, evfd, evfd_on)
+        uring_open(&q.r, q.nb_desc + 1, evfd, evfd_on)      # entries as at setup
     except OSError as e:
         return -(e.errno or ENOMEM)
     return 0
@@ -328,45 +360,45 @@ cdef uint32_t uring_q_drain(uring_q *q, complete_fn done):
     cdef free_batch b
     cdef uint32_t i, n, slot
     cdef bint gone, submitted
-    if not q.defer:
-        return uring_cancel_drain(q, done)
-    if not q.ring_ready:
+    if not q.r.defer:
+        return uring_q_cancel_drain(q, done)
+    if not q.r.ready:
         return 0
     batch_init(&b)
-    if not q.disabled and pyrtap_tid() == q.owner:
-        n = uring_cancel_drain(q, done)
+    if not q.r.disabled and pyrtap_tid() == q.r.owner:
+        n = uring_q_cancel_drain(q, done)
         if n:
             return n
     else:
         while True:     # the completions already posted: read from the shared CQ memory
-            n = io_uring_peek_batch_cqe(&q.ring, cqes, 64)
+            n = io_uring_peek_batch_cqe(&q.r.ring, cqes, 64)
             if n == 0:
                 break
             for i in range(n):
                 if cqes[i].user_data == CANCEL_TAG:
                     continue
                 if not (cqes[i].flags & IORING_CQE_F_MORE):
-                    q.inflight -= 1
+                    q.r.inflight -= 1
                 done(q, <uint32_t>cqes[i].user_data, cqes[i].res, &b)
-            io_uring_cq_advance(&q.ring, n)
-    q.ring_ready = False
-    submitted = not q.disabled
+            io_uring_cq_advance(&q.r.ring, n)
+    q.r.ready = False
+    submitted = not q.r.disabled
     with nogil:
-        gone = uring_exit(q)
-    if not gone and submitted and q.inflight:
+        gone = uring_exit(&q.r)
+    if not gone and submitted and q.r.inflight:
         batch_flush(&b)
-        return q.inflight
-    if q.inflight:
+        return q.r.inflight
+    if q.r.inflight:
         # The ring is gone with every request (never submitted, when it was never
         # enabled): the buffers still attached to descriptors are free to take back.
         for slot in range(q.nb_desc):
             if q.slots[slot] != NULL:
                 done(q, slot, -ECANCELED, &b)
-        q.inflight = 0
+        q.r.inflight = 0
     batch_flush(&b)
-    q.pending = 0
-    q.ms.registered = False
-    q.ms.added = 0
+    q.r.pending = 0
+    q.rx.ms.registered = False
+    q.rx.ms.added = 0
     return 0
 
 
@@ -384,27 +416,18 @@ cdef int uring_q_iovs(uring_q *q, uint32_t per_slot) except -1:
     return 0
 
 
-cdef void uring_q_close(uring_q *q) noexcept:
-    """Release the ring (the queue must be stopped): uring_exit may wait for the kernel
-    (a uring=defer ring's sentinel), without the GIL."""
-    if q.ring_ready:
-        with nogil:
-            uring_exit(q)
-        q.ring_ready = False
-
-
 cdef void uring_q_free(uring_q *q) noexcept:
     """Everything a net_rtap queue holds: the ring, then its arrays."""
     cdef uint32_t i
-    uring_q_close(q)
-    if q.heap_iovs != NULL:
+    uring_close(&q.r)
+    if q.tx.heap_iovs != NULL:
         for i in range(q.nb_desc):
-            free(q.heap_iovs[i])
+            free(q.tx.heap_iovs[i])
     PyMem_Free(q.slots)
     PyMem_Free(q.iovs)
-    PyMem_Free(q.free_slots)
-    PyMem_Free(q.hdrs)
-    PyMem_Free(q.heap_iovs)
+    PyMem_Free(q.tx.free_slots)
+    PyMem_Free(q.tx.hdrs)
+    PyMem_Free(q.tx.heap_iovs)
 
 
 cdef class _UringRxQueue(RxQueue):
@@ -425,8 +448,8 @@ cdef class _UringRxQueue(RxQueue):
                    uint16_t port_id, uint16_t queue_id, unsigned flags, burst_fn burst):
         self.evfd = -1
         self._bind(&self.q, &self.q.st, burst, port_id, queue_id)
-        self._rx_init(&self.q.rc, pool, max_frame)
-        uring_q_setup(&self.q, fd, nb_desc, flags, self.q.rc.segs)
+        self._rx_init(&self.q.rx.rc, pool, max_frame)
+        uring_q_setup(&self.q, fd, nb_desc, flags, self.q.rx.rc.segs)
 
     cdef int _ring_up(self):
         """At start: a uring=defer queue's stop closed its ring, make the next one (with
@@ -434,7 +457,7 @@ cdef class _UringRxQueue(RxQueue):
         return uring_q_up(&self.q, self.evfd, self.evfd_on)
 
     cdef _rx_resized(self):
-        uring_q_iovs(&self.q, self.q.rc.segs)     # a scatter list per descriptor
+        uring_q_iovs(&self.q, self.q.rx.rc.segs)     # a scatter list per descriptor
 
     def set_sync_max(self, uint32_t n):
         """Bursts of up to ``n`` packets use plain read() (rx=auto only). 0: io_uring for
@@ -446,21 +469,21 @@ cdef class _UringRxQueue(RxQueue):
         cdef int rc = self._ring_up()
         if rc < 0:
             return rc
-        self.q.idle = True
+        self.q.rx.idle = True
         return self._rx_buffer(&self.q.slots[0])
 
     @property
     def inflight(self):
         """Descriptors currently owned by the kernel."""
-        return self.q.inflight
+        return self.q.r.inflight
 
     @property
     def ring_fd(self):
-        return self.q.ring.ring_fd if self.q.ring_ready else -1
+        return self.q.r.ring.ring_fd if self.q.r.ready else -1
 
     def close(self):
         """Release the ring and the Rx interrupt eventfd (the queue must be stopped)."""
-        uring_q_close(&self.q)
+        uring_close(&self.q.r)
         if self.evfd > 0:
             close(self.evfd)
             self.evfd = -1
@@ -486,13 +509,13 @@ cdef class _UringRxQueue(RxQueue):
         fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)
         if fd < 0:
             raise OSError(errno, "eventfd: " + os.strerror(errno))
-        if self.q.ring_ready:   # else registered with the next ring (uring_q_open)
+        if self.q.r.ready:   # else registered with the next ring (uring_open)
             # uring=defer: refused (-EEXIST) once another thread owns the ring.
-            rc = io_uring_register_eventfd(&self.q.ring, fd)
+            rc = io_uring_register_eventfd(&self.q.r.ring, fd)
             if rc < 0:
                 close(fd)
                 raise OSError(-rc, "io_uring_register_eventfd: " + os.strerror(-rc))
-            io_uring_cq_eventfd_toggle(&self.q.ring, False)     # off until rx_intr_arm(True)
+            io_uring_cq_eventfd_toggle(&self.q.r.ring, False)     # off until rx_intr_arm(True)
         self.evfd = fd
         self.evfd_on = False
         return fd
@@ -504,18 +527,18 @@ cdef class _UringRxQueue(RxQueue):
         if self.evfd <= 0:
             return
         self.evfd_on = on
-        if self.q.ring_ready:
-            io_uring_cq_eventfd_toggle(&self.q.ring, on)
+        if self.q.r.ready:
+            io_uring_cq_eventfd_toggle(&self.q.r.ring, on)
         read(self.evfd, &v, 8)
         if on:
-            if self.q.disabled:
+            if self.q.r.disabled:
                 # uring=defer, not polled since start: no read is posted yet, and none
                 # will complete. Wake the waiter now; its burst posts them.
                 write(self.evfd, &v, 8)
                 return
-            if self.q.defer:
-                io_uring_get_events(&self.q.ring)
-            if io_uring_cq_ready(&self.q.ring):
+            if self.q.r.defer:
+                io_uring_get_events(&self.q.r.ring)
+            if io_uring_cq_ready(&self.q.r.ring):
                 v = 1
                 write(self.evfd, &v, 8)
 
@@ -525,22 +548,22 @@ cdef class _UringRxQueue(RxQueue):
 cdef inline void urx_post(uring_q *q, uint32_t slot, int rw_flags=0) noexcept nogil:
     """Post descriptor ``slot``: read the next frame into its chain."""
     cdef pyrtap_mbuf *m = q.slots[slot]
-    cdef io_uring_sqe *sqe = io_uring_get_sqe(&q.ring)
+    cdef io_uring_sqe *sqe = io_uring_get_sqe(&q.r.ring)
     cdef iovec *iov
     # The SQ has nb_desc + 1 entries and at most nb_desc descriptors exist, so an
     # entry is always free here.
-    if q.rc.segs == 1:
-        io_uring_prep_read(sqe, q.sqe_fd, pyrtap_mbuf_data(m) - VNET_HDR_LEN,
-                           q.rc.seg_room + VNET_HDR_LEN, 0)
+    if q.rx.rc.segs == 1:
+        io_uring_prep_read(sqe, q.r.sqe_fd, pyrtap_mbuf_data(m) - VNET_HDR_LEN,
+                           q.rx.rc.seg_room + VNET_HDR_LEN, 0)
     else:
         iov = &q.iovs[slot * q.iov_per_slot]
-        rx_fill_iov(m, q.rc.seg_room, q.rc.segs, iov)
-        io_uring_prep_readv(sqe, q.sqe_fd, iov, q.rc.segs, 0)
+        rx_fill_iov(m, q.rx.rc.seg_room, q.rx.rc.segs, iov)
+        io_uring_prep_readv(sqe, q.r.sqe_fd, iov, q.rx.rc.segs, 0)
     sqe.rw_flags = rw_flags
-    sqe.flags = q.sqe_flags
+    sqe.flags = q.r.sqe_flags
     io_uring_sqe_set_data64(sqe, slot)
-    q.inflight += 1
-    q.pending += 1
+    q.r.inflight += 1
+    q.r.pending += 1
 
 
 cdef uint16_t uring_rx_burst(void *qp, pyrtap_mbuf **pkts, uint16_t nb) noexcept nogil:
@@ -550,19 +573,19 @@ cdef uint16_t uring_rx_burst(void *qp, pyrtap_mbuf **pkts, uint16_t nb) noexcept
     cdef uint32_t i, n, slot
     cdef int res
     cdef uint16_t nrx = 0
-    if q.rc.gone or uring_foreign(q):
+    if q.rx.rc.gone or uring_foreign(q):
         return 0
-    if q.defer:
+    if q.r.defer:
         # With DEFER_TASKRUN the kernel finishes reads only inside io_uring_enter.
-        io_uring_get_events(&q.ring)
-    n = io_uring_peek_batch_cqe(&q.ring, cqes, nb)
+        io_uring_get_events(&q.r.ring)
+    n = io_uring_peek_batch_cqe(&q.r.ring, cqes, nb)
     if n == 0:
         return 0
     for i in range(n):
         slot = <uint32_t>cqes[i].user_data
         res = cqes[i].res
         m = q.slots[slot]
-        q.inflight -= 1
+        q.r.inflight -= 1
         if res == -EAGAIN:
             # Every armed read on the fd is woken by each arriving frame (io_uring's
             # read polls are not exclusive); those beaten to it complete with -EAGAIN
@@ -570,15 +593,15 @@ cdef uint16_t uring_rx_burst(void *qp, pyrtap_mbuf **pkts, uint16_t nb) noexcept
             urx_post(q, slot)
             continue
         if res == -EBADFD:
-            rx_gone(&q.st, &q.rc)       # not re-posted: stop() frees its chain
+            rx_gone(&q.st, &q.rx.rc)       # not re-posted: stop() frees its chain
             continue
-        m = rx_take(&q.st, &q.rc, &q.slots[slot], res)
+        m = rx_take(&q.st, &q.rx.rc, &q.slots[slot], res)
         if m != NULL:
             pkts[nrx] = m
             nrx += 1
         urx_post(q, slot)       # a fresh chain, or the same one after a bad read
-    io_uring_cq_advance(&q.ring, n)
-    uring_submit(q)
+    io_uring_cq_advance(&q.r.ring, n)
+    uring_submit(&q.r)
     return nrx
 
 
@@ -607,7 +630,7 @@ cdef class UringRxQueue(_UringRxQueue):
                 self.stop()
                 return -ENOMEM
             urx_post(&self.q, slot)
-        uring_submit(&self.q)
+        uring_submit(&self.q.r)
         return 0
 
     def stop(self):
@@ -652,33 +675,33 @@ cdef inline uint16_t urx_batch(uring_q *q, pyrtap_mbuf **pkts, uint32_t k) noexc
         # holds 32 of them, which matters when each one is a 64 KB LRO chain.
         # No buffer, no read: the frame waits in the kernel (not rx_nombuf, which counts
         # frames dropped after they were read).
-        if q.slots[slot] == NULL and alloc_rx_chain(q.rc.pool, q.rc.segs, &q.slots[slot]) < 0:
+        if q.slots[slot] == NULL and alloc_rx_chain(q.rx.rc.pool, q.rx.rc.segs, &q.slots[slot]) < 0:
             k = slot
             break
         urx_post(q, slot, RWF_NOWAIT)
     if k == 0:
         return 0
-    io_uring_submit_and_wait(&q.ring, k)
-    q.pending = 0
+    io_uring_submit_and_wait(&q.r.ring, k)
+    q.r.pending = 0
     while got < k:
-        n = io_uring_peek_batch_cqe(&q.ring, cqes, k - got)
+        n = io_uring_peek_batch_cqe(&q.r.ring, cqes, k - got)
         if n == 0:
-            io_uring_get_events(&q.ring)
+            io_uring_get_events(&q.r.ring)
             continue
         for i in range(n):
             slot = <uint32_t>cqes[i].user_data
             res = cqes[i].res
-            q.inflight -= 1
+            q.r.inflight -= 1
             if res == -EAGAIN:
                 continue
             if res == -EBADFD:
-                rx_gone(&q.st, &q.rc)
+                rx_gone(&q.st, &q.rx.rc)
                 continue
-            m = rx_take(&q.st, &q.rc, &q.slots[slot], res)
+            m = rx_take(&q.st, &q.rx.rc, &q.slots[slot], res)
             if m != NULL:
                 pkts[nrx] = m
                 nrx += 1
-        io_uring_cq_advance(&q.ring, n)
+        io_uring_cq_advance(&q.r.ring, n)
         got += n
     return nrx
 
@@ -688,33 +711,33 @@ cdef uint16_t uring_batch_rx_burst(void *qp, pyrtap_mbuf **pkts, uint16_t nb) no
     cdef bint drained
     cdef uint16_t nrx = 0, got
     cdef uint32_t k
-    if q.rc.gone or uring_foreign(q):
+    if q.rx.rc.gone or uring_foreign(q):
         return 0
     # Plain reads (rx=auto): into descriptor 0, with its iovec area (nothing is posted
     # while a burst reads synchronously).
-    if q.probe and (nb <= q.sync_max or nb == 1 or q.idle):
-        if q.slots[0] == NULL and alloc_rx_chain(q.rc.pool, q.rc.segs, &q.slots[0]) < 0:
+    if q.rx.probe and (nb <= q.sync_max or nb == 1 or q.rx.idle):
+        if q.slots[0] == NULL and alloc_rx_chain(q.rx.rc.pool, q.rx.rc.segs, &q.slots[0]) < 0:
             return 0
         if nb <= q.sync_max:
-            return rx_read_loop(&q.st, &q.rc, q.fd, &q.slots[0], q.iovs, pkts, nb, &drained)
+            return rx_read_loop(&q.st, &q.rx.rc, q.r.fd, &q.slots[0], q.iovs, pkts, nb, &drained)
         # One frame wanted, or the last burst found the queue empty: up to two read()s
         # first. A lone frame (a ping, an ACK) then costs what it costs net_tap, a read
         # and a failed read, instead of a read and a batch of failed SQEs (measured:
         # ~3.5 us more per frame); only a queue that yields two frames gets a batch.
-        nrx = rx_read_loop(&q.st, &q.rc, q.fd, &q.slots[0], q.iovs, pkts, 1 if nb == 1 else 2,
+        nrx = rx_read_loop(&q.st, &q.rx.rc, q.r.fd, &q.slots[0], q.iovs, pkts, 1 if nb == 1 else 2,
                            &drained)
         if drained or nrx == nb:
-            q.idle = nrx == 0
-            q.last = nrx
+            q.rx.idle = nrx == 0
+            q.rx.last = nrx
             return nrx
     k = min(<uint32_t>(nb - nrx), q.nb_desc)
-    if q.probe and k > 2 * q.last + ADAPT_MIN:
+    if q.rx.probe and k > 2 * q.rx.last + ADAPT_MIN:
         # A batch read that finds nothing costs about what a frame does: ask for about
         # twice what the last burst found (a full burst doubles it back in one step).
-        k = 2 * q.last + ADAPT_MIN
+        k = 2 * q.rx.last + ADAPT_MIN
     got = urx_batch(q, pkts + nrx, k)
-    q.idle = got == 0
-    q.last = nrx + got
+    q.rx.idle = got == 0
+    q.rx.last = nrx + got
     return nrx + got
 
 
@@ -726,8 +749,8 @@ cdef class UringBatchRxQueue(UringRxQueue):
     def __cinit__(self, *args, **kwargs):
         self.burst = uring_batch_rx_burst
         self.wakes_by_cqe = False
-        self.q.probe = False
-        self.q.idle = True
+        self.q.rx.probe = False
+        self.q.rx.idle = True
 
     def start(self):
         """Nothing is posted until a burst asks. The first descriptor's buffer is taken now
@@ -747,7 +770,7 @@ cdef class UringAutoRxQueue(UringBatchRxQueue):
     read() when one frame is wanted or the last burst found the queue empty."""
 
     def __cinit__(self, *args, **kwargs):
-        self.q.probe = True
+        self.q.rx.probe = True
 
 
 # ---- Tx ------------------------------------------------------------------------------
@@ -758,13 +781,13 @@ cdef inline void utx_complete(uring_q *q, uint32_t slot, int res, free_batch *b)
         # Counted as sent when accepted; the kernel refused it after all.
         q.st.errors += 1
         tx_count(&q.st, m, <uint64_t>-1)
-    if q.heap_iovs[slot] != NULL:
-        free(q.heap_iovs[slot])
-        q.heap_iovs[slot] = NULL
+    if q.tx.heap_iovs[slot] != NULL:
+        free(q.tx.heap_iovs[slot])
+        q.tx.heap_iovs[slot] = NULL
     batch_free_chain(b, m)
     q.slots[slot] = NULL
-    q.free_slots[q.nb_free] = slot
-    q.nb_free += 1
+    q.tx.free_slots[q.tx.nb_free] = slot
+    q.tx.nb_free += 1
 
 
 cdef inline void utx_reap(uring_q *q) noexcept nogil:
@@ -772,19 +795,19 @@ cdef inline void utx_reap(uring_q *q) noexcept nogil:
     cdef io_uring_cqe *cqes[64]
     cdef free_batch b
     cdef uint32_t i, n
-    if q.inflight == 0:
+    if q.r.inflight == 0:
         return
-    if q.defer:
-        io_uring_get_events(&q.ring)
+    if q.r.defer:
+        io_uring_get_events(&q.r.ring)
     batch_init(&b)
     while True:
-        n = io_uring_peek_batch_cqe(&q.ring, cqes, 64)
+        n = io_uring_peek_batch_cqe(&q.r.ring, cqes, 64)
         if n == 0:
             break
         for i in range(n):
-            q.inflight -= 1
+            q.r.inflight -= 1
             utx_complete(q, <uint32_t>cqes[i].user_data, cqes[i].res, &b)
-        io_uring_cq_advance(&q.ring, n)
+        io_uring_cq_advance(&q.r.ring, n)
     batch_flush(&b)
 
 
@@ -803,13 +826,13 @@ cdef uint16_t uring_tx_burst(void *qp, pyrtap_mbuf **pkts, uint16_t nb) noexcept
     utx_reap(q)
     batch_init(&b)
     i = 0
-    if nb <= q.sync_max and q.inflight == 0:
+    if nb <= q.sync_max and q.r.inflight == 0:
         # A few packets and nothing in flight: a plain write() costs one system call per
         # packet, as io_uring's single enter does for so few, without the SQEs, the
         # completions and the reap (measured 1.4x faster at burst 1, docs/benchmarks.md).
         # Nothing in flight keeps the order of frames.
         while i < nb and pkts[i].nb_segs + 1 <= q.iov_per_slot:
-            if not tx_write_now(&q.st, q.fd, pkts[i], q.hdrs, q.iovs, q.iov_per_slot, q.tx_ok):
+            if not tx_write_now(&q.st, q.r.fd, pkts[i], q.tx.hdrs, q.iovs, q.iov_per_slot, q.tx.tx_ok):
                 break               # the kernel's queue is full: the rest stay the caller's
             batch_free_chain(&b, pkts[i])
             i += 1
@@ -819,11 +842,11 @@ cdef uint16_t uring_tx_burst(void *qp, pyrtap_mbuf **pkts, uint16_t nb) noexcept
         # A chain longer than the inline vectors: it and the rest go through the ring.
     while i < nb:
         m = pkts[i]
-        if q.nb_free == 0 or io_uring_sq_space_left(&q.ring) == 0:
+        if q.tx.nb_free == 0 or io_uring_sq_space_left(&q.r.ring) == 0:
             break
-        slot = q.free_slots[q.nb_free - 1]
-        hdr = pyrtap_mbuf_data(m) - VNET_HDR_LEN if tx_hdr_in_headroom(m) else q.hdrs + slot * 16
-        if m.nb_segs + 1 > IOV_MAX_SEGS or tx_vnet_hdr(m, hdr, q.tx_ok, &u) < 0:
+        slot = q.tx.free_slots[q.tx.nb_free - 1]
+        hdr = pyrtap_mbuf_data(m) - VNET_HDR_LEN if tx_hdr_in_headroom(m) else q.tx.hdrs + slot * 16
+        if m.nb_segs + 1 > IOV_MAX_SEGS or tx_vnet_hdr(m, hdr, q.tx.tx_ok, &u) < 0:
             # The kernel would refuse it (too many segments), or it asks for an offload the
             # port was not configured for or its lengths do not fit: count it, drop it,
             # report it as taken (as DPDK drivers do with packets they drop).
@@ -831,28 +854,28 @@ cdef uint16_t uring_tx_burst(void *qp, pyrtap_mbuf **pkts, uint16_t nb) noexcept
             batch_free_chain(&b, m)
             i += 1
             continue
-        sqe = io_uring_get_sqe(&q.ring)
-        q.nb_free -= 1
-        if hdr != q.hdrs + slot * 16:
-            io_uring_prep_write(sqe, q.sqe_fd, hdr, m.data_len + VNET_HDR_LEN, 0)
+        sqe = io_uring_get_sqe(&q.r.ring)
+        q.tx.nb_free -= 1
+        if hdr != q.tx.hdrs + slot * 16:
+            io_uring_prep_write(sqe, q.r.sqe_fd, hdr, m.data_len + VNET_HDR_LEN, 0)
         else:
             if m.nb_segs + 1 <= q.iov_per_slot:
                 iov = &q.iovs[slot * q.iov_per_slot]
             else:
                 iov = <iovec *>malloc((m.nb_segs + 1) * sizeof(iovec))
-                q.heap_iovs[slot] = iov
+                q.tx.heap_iovs[slot] = iov
             nvec = tx_fill_iov(m, hdr, iov)
-            io_uring_prep_writev(sqe, q.sqe_fd, iov, nvec, 0)
-        sqe.flags = q.sqe_flags
+            io_uring_prep_writev(sqe, q.r.sqe_fd, iov, nvec, 0)
+        sqe.flags = q.r.sqe_flags
         io_uring_sqe_set_data64(sqe, slot)
         q.slots[slot] = m
         if pyrtap_refcnt_read(&m.refcnt) == 1:
             m.state = PYRTAP_MBUF_QUEUED    # the queue's until reaped: the application cannot free it
-        q.inflight += 1
-        q.pending += 1
+        q.r.inflight += 1
+        q.r.pending += 1
         tx_count(&q.st, m)
         i += 1
-    uring_submit(q)
+    uring_submit(&q.r)
     batch_flush(&b)
     return i
 
@@ -865,16 +888,16 @@ cdef class UringTxQueue(TxQueue):
                   unsigned flags=0):
         cdef uint32_t i
         self._bind(&self.q, &self.q.st, uring_tx_burst, port_id, queue_id)
-        self.tx_ok = &self.q.tx_ok
+        self.tx_ok = &self.q.tx.tx_ok
         uring_q_setup(&self.q, fd, nb_desc, flags, TX_IOV_INLINE)
-        self.q.free_slots = <uint32_t *>PyMem_Calloc(nb_desc, sizeof(uint32_t))
-        self.q.hdrs = <uint8_t *>PyMem_Calloc(nb_desc, 16)
-        self.q.heap_iovs = <iovec **>PyMem_Calloc(nb_desc, sizeof(iovec *))
-        if self.q.free_slots == NULL or self.q.hdrs == NULL or self.q.heap_iovs == NULL:
+        self.q.tx.free_slots = <uint32_t *>PyMem_Calloc(nb_desc, sizeof(uint32_t))
+        self.q.tx.hdrs = <uint8_t *>PyMem_Calloc(nb_desc, 16)
+        self.q.tx.heap_iovs = <iovec **>PyMem_Calloc(nb_desc, sizeof(iovec *))
+        if self.q.tx.free_slots == NULL or self.q.tx.hdrs == NULL or self.q.tx.heap_iovs == NULL:
             raise MemoryError()
         for i in range(nb_desc):
-            self.q.free_slots[i] = nb_desc - 1 - i
-        self.q.nb_free = nb_desc
+            self.q.tx.free_slots[i] = nb_desc - 1 - i
+        self.q.tx.nb_free = nb_desc
 
     def __dealloc__(self):
         uring_q_free(&self.q)
@@ -887,15 +910,15 @@ cdef class UringTxQueue(TxQueue):
     @property
     def inflight(self):
         """Descriptors currently owned by the kernel."""
-        return self.q.inflight
+        return self.q.r.inflight
 
     @property
     def ring_fd(self):
-        return self.q.ring.ring_fd if self.q.ring_ready else -1
+        return self.q.r.ring.ring_fd if self.q.r.ready else -1
 
     def close(self):
         """Release the ring (the queue must be stopped)."""
-        uring_q_close(&self.q)
+        uring_close(&self.q.r)
 
     def start(self):
         return uring_q_up(&self.q, -1, False)
@@ -915,26 +938,27 @@ cdef class UringTxQueue(TxQueue):
 # the file is polled once instead of once per read. Single-segment buffers only.
 
 cdef inline void mshot_add(uring_q *q, uint32_t slot) noexcept nogil:
-    io_uring_buf_ring_add(q.ms.br, pyrtap_mbuf_data(q.slots[slot]) - VNET_HDR_LEN,
-                          q.rc.seg_room + VNET_HDR_LEN, <unsigned short>slot, q.ms.br_mask, q.ms.added)
-    q.ms.added += 1
+    io_uring_buf_ring_add(q.rx.ms.br, pyrtap_mbuf_data(q.slots[slot]) - VNET_HDR_LEN,
+                          q.rx.rc.seg_room + VNET_HDR_LEN, <unsigned short>slot, q.rx.ms.br_mask,
+                          q.rx.ms.added)
+    q.rx.ms.added += 1
 
 
 cdef inline void mshot_publish(uring_q *q) noexcept nogil:
-    if q.ms.added:
-        io_uring_buf_ring_advance(q.ms.br, q.ms.added)
-        q.ms.added = 0
+    if q.rx.ms.added:
+        io_uring_buf_ring_advance(q.rx.ms.br, q.rx.ms.added)
+        q.rx.ms.added = 0
 
 
 cdef inline void mshot_arm(uring_q *q) noexcept nogil:
-    cdef io_uring_sqe *sqe = io_uring_get_sqe(&q.ring)
-    io_uring_prep_rw(IORING_OP_READ_MULTISHOT, sqe, q.sqe_fd, NULL, 0, 0)
+    cdef io_uring_sqe *sqe = io_uring_get_sqe(&q.r.ring)
+    io_uring_prep_rw(IORING_OP_READ_MULTISHOT, sqe, q.r.sqe_fd, NULL, 0, 0)
     sqe.buf_group = 0
-    io_uring_sqe_set_flags(sqe, IOSQE_BUFFER_SELECT | q.sqe_flags)
+    io_uring_sqe_set_flags(sqe, IOSQE_BUFFER_SELECT | q.r.sqe_flags)
     io_uring_sqe_set_data64(sqe, MSHOT_TAG)
-    q.ms.armed = True
-    q.inflight += 1
-    q.pending += 1
+    q.rx.ms.armed = True
+    q.r.inflight += 1
+    q.r.pending += 1
 
 
 cdef uint16_t uring_mshot_rx_burst(void *qp, pyrtap_mbuf **pkts, uint16_t nb) noexcept nogil:
@@ -944,36 +968,36 @@ cdef uint16_t uring_mshot_rx_burst(void *qp, pyrtap_mbuf **pkts, uint16_t nb) no
     cdef uint32_t i, n, slot, flags
     cdef int res
     cdef uint16_t nrx = 0
-    if q.rc.gone or uring_foreign(q):
+    if q.rx.rc.gone or uring_foreign(q):
         return 0
-    if q.defer:
-        io_uring_get_events(&q.ring)
-    n = io_uring_peek_batch_cqe(&q.ring, cqes, nb)
+    if q.r.defer:
+        io_uring_get_events(&q.r.ring)
+    n = io_uring_peek_batch_cqe(&q.r.ring, cqes, nb)
     for i in range(n):
         res = cqes[i].res
         flags = cqes[i].flags
         if not (flags & IORING_CQE_F_MORE):
             # The request ended (out of buffers: -ENOBUFS, or an error): arm it again below.
-            q.ms.armed = False
-            q.inflight -= 1
+            q.rx.ms.armed = False
+            q.r.inflight -= 1
             if res == -EBADFD:
-                rx_gone(&q.st, &q.rc)   # not armed again
+                rx_gone(&q.st, &q.rx.rc)   # not armed again
             elif res < 0 and res != -ENOBUFS:
                 q.st.errors += 1
         if not (flags & IORING_CQE_F_BUFFER):
             continue
         slot = flags >> IORING_CQE_BUFFER_SHIFT
-        m = rx_take(&q.st, &q.rc, &q.slots[slot], res)
+        m = rx_take(&q.st, &q.rx.rc, &q.slots[slot], res)
         if m != NULL:
             pkts[nrx] = m
             nrx += 1
         mshot_add(q, slot)      # back into the buffer ring: a fresh mbuf or the same one
     if n:
-        io_uring_cq_advance(&q.ring, n)
+        io_uring_cq_advance(&q.r.ring, n)
     mshot_publish(q)
-    if not q.ms.armed and not q.rc.gone:
+    if not q.rx.ms.armed and not q.rx.rc.gone:
         mshot_arm(q)
-    uring_submit(q)
+    uring_submit(&q.r)
     return nrx
 
 
@@ -999,18 +1023,18 @@ cdef class UringMultishotRxQueue(_UringRxQueue):
         while entries < nb_desc:
             entries <<= 1
         self._setup_rx(fd, nb_desc, pool, max_frame, port_id, queue_id, flags, uring_mshot_rx_burst)
-        self.q.ms.br_entries = entries
-        self.q.ms.br_mask = io_uring_buf_ring_mask(entries)
+        self.q.rx.ms.br_entries = entries
+        self.q.rx.ms.br_mask = io_uring_buf_ring_mask(entries)
         p = mmap(NULL, entries * 16, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
         if p == MAP_FAILED:
             raise MemoryError("buffer ring")
-        self.q.ms.br = <io_uring_buf_ring *>p
+        self.q.rx.ms.br = <io_uring_buf_ring *>p
         self._choose()
 
     cdef _choose(self):
-        self.batched = self.q.rc.segs > 1
+        self.batched = self.q.rx.rc.segs > 1
         self.wakes_by_cqe = not self.batched
-        self.q.probe = True
+        self.q.rx.probe = True
         self.burst = uring_batch_rx_burst if self.batched else uring_mshot_rx_burst
 
     cdef _rx_resized(self):
@@ -1018,8 +1042,8 @@ cdef class UringMultishotRxQueue(_UringRxQueue):
         self._choose()          # frames larger than one mbuf switch the queue to batched reads
 
     def __dealloc__(self):
-        if self.q.ms.br != NULL:
-            munmap(self.q.ms.br, self.q.ms.br_entries * 16)
+        if self.q.rx.ms.br != NULL:
+            munmap(self.q.rx.ms.br, self.q.rx.ms.br_entries * 16)
 
     def start(self):
         """Fill the buffer ring with one mbuf per descriptor and arm the multishot read."""
@@ -1031,14 +1055,14 @@ cdef class UringMultishotRxQueue(_UringRxQueue):
         if self.batched:
             return self._batch_start()
         memset(&reg, 0, sizeof(reg))
-        reg.ring_addr = <uint64_t><uintptr_t>self.q.ms.br
-        reg.ring_entries = self.q.ms.br_entries
+        reg.ring_addr = <uint64_t><uintptr_t>self.q.rx.ms.br
+        reg.ring_entries = self.q.rx.ms.br_entries
         reg.bgid = 0
-        io_uring_buf_ring_init(self.q.ms.br)
-        rc = io_uring_register_buf_ring(&self.q.ring, &reg, 0)
+        io_uring_buf_ring_init(self.q.rx.ms.br)
+        rc = io_uring_register_buf_ring(&self.q.r.ring, &reg, 0)
         if rc < 0:
             raise OSError(-rc, "registering the buffer ring failed: " + os.strerror(-rc))
-        self.q.ms.registered = True
+        self.q.rx.ms.registered = True
         for slot in range(self.q.nb_desc):
             if self._rx_buffer(&self.q.slots[slot]) < 0:      # one mbuf: segments is 1 here
                 self._release_buffers()
@@ -1046,20 +1070,20 @@ cdef class UringMultishotRxQueue(_UringRxQueue):
             mshot_add(&self.q, slot)
         mshot_publish(&self.q)
         mshot_arm(&self.q)
-        uring_submit(&self.q)
+        uring_submit(&self.q.r)
         return 0
 
     cdef _release_buffers(self):
         self._rx_release(self.q.slots, self.q.nb_desc)
-        if self.q.ms.registered:
-            io_uring_unregister_buf_ring(&self.q.ring, 0)
-            self.q.ms.registered = False
-        self.q.ms.added = 0
+        if self.q.rx.ms.registered:
+            io_uring_unregister_buf_ring(&self.q.r.ring, 0)
+            self.q.rx.ms.registered = False
+        self.q.rx.ms.added = 0
 
     def stop(self):
         """Cancel the multishot read, then return every buffer to the pool."""
         left = uring_q_drain(&self.q, mshot_ignore)
-        self.q.ms.armed = False
+        self.q.rx.ms.armed = False
         if left:
             raise RuntimeError("the multishot read of queue %d did not end after cancel" % self.queue_id)
         self._release_buffers()
