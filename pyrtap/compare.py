@@ -935,7 +935,7 @@ def _csv(conv=str, allowed=None):
 def build_parser(prog: str = "python -m pyrtap.compare", **defaults) -> argparse.ArgumentParser:
     d = dict(seconds=1.5, warmup=0.2, repeat=1, sizes=(64, 1500), workloads=WORKLOADS,
              impls=DEFAULT_IMPLS, presets=None, burst=32, raw_burst=None,
-             nb_desc=0, json="results/compare.json", tcp_rows=tcpfwd.DEFAULT_ROWS, tcp_time=3.0)
+             nb_desc=0, json="results/compare.json", tcp_rows=tcpfwd.DEFAULT_ROWS, tcp_time=2.0)
     d.update(defaults)
     p = argparse.ArgumentParser(prog=prog, description=__doc__.split("\n\n")[0],
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
