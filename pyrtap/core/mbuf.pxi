@@ -14,8 +14,6 @@ cdef enum:
     RTE_MBUF_PORT_INVALID = 0xFFFF
     RTE_MBUF_MAX_NB_SEGS = 0xFFFF
 
-cdef uint64_t F_INDIRECT = 1ULL << 62      # RTE_MBUF_F_INDIRECT
-
 
 cdef class Mbuf:
     """Handle on one packet buffer (DPDK's ``struct rte_mbuf *``).
@@ -551,7 +549,7 @@ cdef void _attach(pyrtap_mbuf *mi, pyrtap_mbuf *m) noexcept nogil:
     mi.data_len = m.data_len
     mi.pkt_len = mi.data_len
     mi.nb_segs = 1
-    mi.ol_flags = m.ol_flags | F_INDIRECT
+    mi.ol_flags = m.ol_flags | RTE_MBUF_F_INDIRECT
     _copy_offload_fields(mi, m)
 
 
@@ -619,7 +617,7 @@ def rte_pktmbuf_copy(m, mp, uint32_t off=0, uint32_t length=0xFFFFFFFF):
     if head == NULL:
         pyrtap_errno_value = ENOENT
         return None
-    head.ol_flags = src.ol_flags & ~F_INDIRECT
+    head.ol_flags = src.ol_flags & ~RTE_MBUF_F_INDIRECT
     _copy_offload_fields(head, src)
     dst = head
     while src != NULL and off >= src.data_len:

@@ -44,8 +44,8 @@ ctypedef struct net_hdr_lens:
     uint8_t l4_len
     uint8_t inner_l4_len
 
-# Every Tx request bit of ol_flags (DPDK's RTE_MBUF_F_TX_OFFLOAD_MASK: bits 41..60).
-cdef uint64_t NET_TX_ALL_FLAGS = ((1ULL << 61) - 1) & ~((1ULL << 41) - 1)
+# Every Tx request bit of ol_flags.
+cdef uint64_t NET_TX_ALL_FLAGS = RTE_MBUF_F_TX_OFFLOAD_MASK
 cdef uint64_t NET_GENERIC_FLAGS = RTE_MBUF_F_INDIRECT | RTE_MBUF_F_EXTERNAL
 
 
@@ -834,6 +834,7 @@ C_CONSTANTS = {
     "RTE_MBUF_F_TX_OUTER_IPV6": RTE_MBUF_F_TX_OUTER_IPV6,
     "RTE_MBUF_F_EXTERNAL": RTE_MBUF_F_EXTERNAL,
     "RTE_MBUF_F_INDIRECT": RTE_MBUF_F_INDIRECT,
+    "RTE_MBUF_F_TX_OFFLOAD_MASK": RTE_MBUF_F_TX_OFFLOAD_MASK,
     "PYRTAP_TX_OL_SUPPORTED": PYRTAP_TX_OL_SUPPORTED,
     "RTE_PTYPE_UNKNOWN": RTE_PTYPE_UNKNOWN,
     "RTE_PTYPE_L2_ETHER": RTE_PTYPE_L2_ETHER,

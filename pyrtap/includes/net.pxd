@@ -65,6 +65,7 @@ cdef extern from "rte_flags.h" nogil:
     const uint64_t RTE_MBUF_F_TX_OUTER_IPV6
     const uint64_t RTE_MBUF_F_EXTERNAL
     const uint64_t RTE_MBUF_F_INDIRECT
+    const uint64_t RTE_MBUF_F_TX_OFFLOAD_MASK
     const uint64_t PYRTAP_TX_OL_SUPPORTED
 
     # packet types (32-bit)

@@ -72,6 +72,13 @@
 #define RTE_MBUF_F_TX_OUTER_IP_CKSUM             (1ULL << 58)
 #define RTE_MBUF_F_TX_OUTER_IPV4                 (1ULL << 59)
 #define RTE_MBUF_F_TX_OUTER_IPV6                 (1ULL << 60)
+/* Every Tx request bit, as DPDK's rte_mbuf_core.h defines it. */
+#define RTE_MBUF_F_TX_OFFLOAD_MASK (RTE_MBUF_F_TX_OUTER_IPV6 | RTE_MBUF_F_TX_OUTER_IPV4 | \
+        RTE_MBUF_F_TX_OUTER_IP_CKSUM | RTE_MBUF_F_TX_VLAN | RTE_MBUF_F_TX_IPV6 | \
+        RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM | RTE_MBUF_F_TX_L4_MASK | \
+        RTE_MBUF_F_TX_IEEE1588_TMST | RTE_MBUF_F_TX_TCP_SEG | RTE_MBUF_F_TX_QINQ | \
+        RTE_MBUF_F_TX_TUNNEL_MASK | RTE_MBUF_F_TX_MACSEC | RTE_MBUF_F_TX_SEC_OFFLOAD | \
+        RTE_MBUF_F_TX_UDP_SEG | RTE_MBUF_F_TX_OUTER_UDP_CKSUM)
 
 /* ---- mbuf ol_flags: generic bits ---- */
 #define RTE_MBUF_F_EXTERNAL                      (1ULL << 61)
