@@ -724,10 +724,9 @@ cdef uint16_t uring_batch_rx_burst(void *qp, pyrtap_mbuf **pkts, uint16_t nb) no
         # first. A lone frame (a ping, an ACK) then costs what it costs net_tap, a read
         # and a failed read, instead of a read and a batch of failed SQEs (measured:
         # ~3.5 us more per frame); only a queue that yields two frames gets a batch.
-        nrx = rx_read_loop(&q.st, &q.rx.rc, q.r.fd, &q.slots[0], q.iovs, pkts, 1 if nb == 1 else 2,
-                           &drained)
+        nrx = rx_read_loop(&q.st, &q.rx.rc, q.r.fd, &q.slots[0], q.iovs, pkts, min(nb, 2), &drained)
         if drained or nrx == nb:
-            q.rx.idle = nrx == 0
+            q.rx.idle = drained         # found empty: the next burst probes with read() again
             q.rx.last = nrx
             return nrx
     k = min(<uint32_t>(nb - nrx), q.nb_desc)
