@@ -202,11 +202,10 @@ def test_l2fwd_sigint_final_stats_and_cleanup(topology):
     assert "Signal 2 received, preparing to exit..." in text
     assert "Closing port 0... Done" in text and "Closing port 1... Done" in text
     assert text.rstrip().endswith("Bye...")
-    final = text[text.rindex("Port statistics"):]
-    rx = [int(x) for x in re.findall(r"Packets received:\s+(\d+)", final)]
-    tx = [int(x) for x in re.findall(r"Packets sent:\s+(\d+)", final)]
-    assert len(rx) == len(tx) == 2 and rx[0] >= 10 and rx[1] >= 10, final
-    assert tx == [rx[1], rx[0]], "every frame received on one port is sent on the other:\n" + final
+    ports = sample_port_counts("l2fwd", text)
+    assert sorted(ports) == [0, 1] and ports[0][0] >= 10 and ports[1][0] >= 10, text
+    assert (ports[0][1], ports[1][1]) == (ports[1][0], ports[0][0]), \
+        "every frame received on one port is sent on the other:\n" + text
     assert text.count("Port statistics") >= 2, "no periodic statistics with -T 1:\n" + text
     for ns, iface in ((topo.ns1, topo.a), (topo.ns2, topo.b)):
         assert ip("-n", ns, "link", "show", "dev", iface, check=False).returncode != 0, \
@@ -328,13 +327,12 @@ def test_sample_forwards_ping_and_iperf3(topology, sample, driver):
     assert r["gbps"] > 0.01, r
     # Quiet first: the last frames forwarded, the Tx buffers drained, and the stragglers
     # of iperf3's end (its server's sockets close as it exits) through.
-    kernel, end = None, time.monotonic() + 10
-    while True:
+    kernel = None
+    for _ in range(30):
         time.sleep(0.3)
-        now = {0: kernel_packets(topo.ns1, topo.a), 1: kernel_packets(topo.ns2, topo.b)}
-        if now == kernel or time.monotonic() > end:
+        prev, kernel = kernel, {0: kernel_packets(topo.ns1, topo.a), 1: kernel_packets(topo.ns2, topo.b)}
+        if kernel == prev:
             break
-        kernel = now
     topo.fw.proc.send_signal(signal.SIGINT)
     assert topo.fw.proc.wait(15) == 0, topo.output()
     topo.fw.thread.join(2)
